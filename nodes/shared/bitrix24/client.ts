@@ -56,6 +56,8 @@ export interface Bitrix24ClientOptions {
 	refreshAuth?: () => Promise<void>;
 	/** Hears about throttling, retries and token refreshes (never about secrets). */
 	onEvent?: (event: Bitrix24ClientEvent) => void;
+	/** First retry delay in ms, doubled per attempt up to 30 s (default 500; time-scaled tests lower it). */
+	retryBaseMs?: number;
 	/** Random numbers for backoff jitter (tests pass a fixed one). */
 	random?: () => number;
 }
@@ -156,7 +158,10 @@ export class Bitrix24Client {
 	private readonly refreshAuth?: () => Promise<void>;
 	private readonly onEvent?: (event: Bitrix24ClientEvent) => void;
 	private readonly random: () => number;
+	private readonly retryBaseMs: number;
 	private refreshing?: Promise<void>;
+	/** Bumped after each token renewal, so answers to older requests do not renew again. */
+	private authGeneration = 0;
 	/** HTTP requests this client has sent (for diagnostics and benchmarks). */
 	httpCalls = 0;
 
@@ -173,6 +178,7 @@ export class Bitrix24Client {
 		this.refreshAuth = options.refreshAuth;
 		this.onEvent = options.onEvent;
 		this.random = options.random ?? Math.random;
+		this.retryBaseMs = options.retryBaseMs ?? 500;
 	}
 
 	/** Calls one REST method. */
@@ -181,7 +187,7 @@ export class Bitrix24Client {
 	}
 
 	private backoffMs(attempt: number): number {
-		const base = Math.min(30_000, 500 * 2 ** (attempt - 1));
+		const base = Math.min(30_000, this.retryBaseMs * 2 ** (attempt - 1));
 		return Math.round(base * (0.5 + this.random() * 0.5));
 	}
 
@@ -195,7 +201,10 @@ export class Bitrix24Client {
 		if (!this.refreshAuth) return;
 		this.onEvent?.({ type: 'refresh', method, reason: 'expired_token' });
 		// One refresh at a time: concurrent calls that all saw expired_token share it.
-		this.refreshing ??= this.refreshAuth().finally(() => (this.refreshing = undefined));
+		this.refreshing ??= this.refreshAuth().finally(() => {
+			this.authGeneration++;
+			this.refreshing = undefined;
+		});
 		await this.refreshing;
 	}
 
@@ -227,9 +236,11 @@ export class Bitrix24Client {
 			let status: number;
 			let body: unknown;
 			this.httpCalls++;
+			const generation = this.authGeneration;
 			try {
 				({ status, body } = await this.transport({ method, params, timeoutMs: this.timeoutMs }));
 			} catch (thrown) {
+				this.bucket.release();
 				const error = toTransportError(thrown);
 				if ((!error.sent || idempotent) && attempt <= this.maxRetries) {
 					await this.wait(method, this.backoffMs(attempt), error.code, attempt);
@@ -247,6 +258,7 @@ export class Bitrix24Client {
 				);
 			}
 
+			this.bucket.release();
 			const answer = isRecord(body) ? body : undefined;
 			if (answer && status < 400 && 'result' in answer && answer.error === undefined) {
 				const time = isRecord(answer.time) ? (answer.time as Bitrix24Time) : undefined;
@@ -298,7 +310,8 @@ export class Bitrix24Client {
 			if (status === 401 && code === 'expired_token' && this.refreshAuth && !refreshed) {
 				refreshed = true;
 				attempt--;
-				await this.renewToken(method);
+				// A request sent with a token that has since been renewed just goes again.
+				if (generation === this.authGeneration) await this.renewToken(method);
 				continue;
 			}
 

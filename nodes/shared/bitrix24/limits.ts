@@ -36,13 +36,18 @@ export function rateLimitFor(plan: string | undefined): RateLimit {
 }
 
 /**
- * A leaky bucket that reserves a slot per request and tells the caller how long to wait for it.
- * Reservations make concurrent callers queue fairly (first come, first served) instead of all
- * waking at once.
+ * A leaky bucket that admits one request at a time, first come first served.
+ *
+ * The portal counts a request when it arrives, which the client cannot see. So the estimate is
+ * kept on the safe side: a request in flight counts as full (it may arrive any moment), and its
+ * unit starts draining only when its answer is back (it arrived by then at the latest). Call
+ * `acquire()` before sending and `release()` once the answer (or the failure) is in.
  */
 export class LeakyBucket {
 	private level = 0;
+	private inFlight = 0;
 	private updatedAt: number;
+	private queue: Promise<unknown> = Promise.resolve();
 
 	constructor(
 		private limit: RateLimit,
@@ -65,28 +70,42 @@ export class LeakyBucket {
 		this.updatedAt = now;
 	}
 
-	/** Current counter estimate (for tests and diagnostics). */
+	/** Current counter estimate, in-flight requests included (for tests and diagnostics). */
 	currentLevel(): number {
 		this.leak();
-		return this.level;
+		return this.level + this.inFlight;
 	}
 
-	/** Milliseconds the next request would have to wait, without reserving it. */
+	/** Milliseconds the next request would wait if nothing else happened. */
 	delayForNext(): number {
 		this.leak();
-		const over = this.level + 1 - this.limit.burst;
-		return over > 0 ? (over / this.limit.drainPerSecond) * 1000 : 0;
+		const over = this.level + this.inFlight + 1 - this.limit.burst;
+		return over > 0 ? Math.ceil((over / this.limit.drainPerSecond) * 1000) : 0;
 	}
 
-	/** Reserves one request slot; resolves when the request may be sent. Returns the wait in ms. */
-	async acquire(): Promise<number> {
+	/** Resolves when one more request may be sent, in call order. Returns the wait in ms. */
+	acquire(): Promise<number> {
+		const turn = this.queue.then(async () => {
+			let waited = 0;
+			for (;;) {
+				const delay = this.delayForNext();
+				if (delay <= 0) {
+					this.inFlight++;
+					return waited;
+				}
+				await this.clock.sleep(delay);
+				waited += delay;
+			}
+		});
+		this.queue = turn;
+		return turn;
+	}
+
+	/** The request's answer (or failure) is in: from now on its unit drains. */
+	release(): void {
 		this.leak();
+		this.inFlight = Math.max(0, this.inFlight - 1);
 		this.level += 1;
-		const over = this.level - this.limit.burst;
-		if (over <= 0) return 0;
-		const waitMs = Math.ceil((over / this.limit.drainPerSecond) * 1000);
-		await this.clock.sleep(waitMs);
-		return waitMs;
 	}
 
 	/**

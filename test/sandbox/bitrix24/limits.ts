@@ -67,8 +67,8 @@ export class PortalBucket {
 }
 
 interface Usage {
-	/** Bucket start (ms) → seconds spent. */
-	buckets: Map<number, number>;
+	/** Bucket index → when its first call came (ms) and the seconds spent in it. */
+	buckets: Map<number, { firstAt: number; seconds: number }>;
 }
 
 export class OperatingLedger {
@@ -89,19 +89,20 @@ export class OperatingLedger {
 			usage = { buckets: new Map() };
 			this.usage.set(key, usage);
 		}
-		const oldest = this.now() - this.limit.windowSeconds * 1000;
-		for (const start of usage.buckets.keys()) if (start + this.bucketMs() <= oldest) usage.buckets.delete(start);
+		// A bucket drops out of the window one window after its first call.
+		const now = this.now();
+		for (const [index, bucket] of usage.buckets) if (bucket.firstAt + this.limit.windowSeconds * 1000 <= now) usage.buckets.delete(index);
 		return usage;
 	}
 
-	/** Seconds used in the window and when the oldest used bucket drops out (unix seconds). */
+	/** Seconds used in the window and when the oldest bucket drops out (unix seconds). */
 	stat(clientKey: string, method: string): { operating: number; resetAt?: number } {
 		const usage = this.live(`${clientKey}|${method}`);
 		let operating = 0;
 		let oldest = Infinity;
-		for (const [start, seconds] of usage.buckets) {
-			operating += seconds;
-			oldest = Math.min(oldest, start);
+		for (const bucket of usage.buckets.values()) {
+			operating += bucket.seconds;
+			oldest = Math.min(oldest, bucket.firstAt);
 		}
 		return {
 			operating,
@@ -116,8 +117,11 @@ export class OperatingLedger {
 	record(clientKey: string, method: string, seconds: number): void {
 		if (seconds <= 0) return;
 		const usage = this.live(`${clientKey}|${method}`);
-		const start = Math.floor(this.now() / this.bucketMs()) * this.bucketMs();
-		usage.buckets.set(start, (usage.buckets.get(start) ?? 0) + seconds);
+		const now = this.now();
+		const index = Math.floor(now / this.bucketMs());
+		const bucket = usage.buckets.get(index);
+		if (bucket) bucket.seconds += seconds;
+		else usage.buckets.set(index, { firstAt: now, seconds });
 	}
 
 	reset(): void {

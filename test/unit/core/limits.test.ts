@@ -19,24 +19,54 @@ describe('LeakyBucket', () => {
 		const clock = fakeClock();
 		const bucket = new LeakyBucket(RATE_LIMITS.standard, clock);
 		const start = clock.now();
-		for (let i = 0; i < 50; i++) expect(await bucket.acquire()).toBe(0);
-		for (let i = 0; i < 10; i++) await bucket.acquire();
+		for (let i = 0; i < 50; i++) {
+			expect(await bucket.acquire()).toBe(0);
+			bucket.release();
+		}
+		for (let i = 0; i < 10; i++) {
+			await bucket.acquire();
+			bucket.release();
+		}
 		// 10 requests over the burst at 2/s take 5 s.
 		expect(clock.now() - start).toBe(5000);
 	});
 
-	it('gives concurrent callers increasing waits (first come, first served)', async () => {
-		// Time stands still while they wait, so each wait shows the slot it reserved.
-		const clock = { now: () => 1_000_000, sleep: async () => undefined };
+	it('admits concurrent callers in call order, each a drain step after the last', async () => {
+		const clock = fakeClock();
 		const bucket = new LeakyBucket({ drainPerSecond: 2, burst: 2 }, clock);
-		const waits = await Promise.all([bucket.acquire(), bucket.acquire(), bucket.acquire(), bucket.acquire()]);
-		expect(waits).toEqual([0, 0, 500, 1000]);
+		const sentAt: number[] = [];
+		await Promise.all(
+			[0, 1, 2, 3].map(async (i) => {
+				await bucket.acquire();
+				sentAt[i] = clock.now() - 1_000_000;
+				bucket.release();
+			}),
+		);
+		expect(sentAt).toEqual([0, 0, 500, 1000]);
+	});
+
+	it('counts a request in flight as not drained until its answer is back', async () => {
+		const clock = fakeClock();
+		const bucket = new LeakyBucket({ drainPerSecond: 10, burst: 3 }, clock);
+		for (let i = 0; i < 3; i++) await bucket.acquire();
+		// Ten seconds pass with the three requests still in flight: nothing has drained.
+		clock.advance(10_000);
+		expect(bucket.currentLevel()).toBe(3);
+		expect(bucket.delayForNext()).toBe(100);
+		bucket.release();
+		bucket.release();
+		bucket.release();
+		clock.advance(100);
+		expect(bucket.currentLevel()).toBeCloseTo(2, 5);
 	});
 
 	it('drains while idle', async () => {
 		const clock = fakeClock();
 		const bucket = new LeakyBucket({ drainPerSecond: 5, burst: 250 }, clock);
-		for (let i = 0; i < 250; i++) await bucket.acquire();
+		for (let i = 0; i < 250; i++) {
+			await bucket.acquire();
+			bucket.release();
+		}
 		clock.advance(10_000);
 		expect(bucket.currentLevel()).toBe(200);
 		expect(bucket.delayForNext()).toBe(0);
