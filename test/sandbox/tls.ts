@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-dangerous-functions -- test tooling: makes a throwaway certificate with openssl, never inside n8n */
 /**
  * A throwaway self-signed certificate for sandbox servers on 127.0.0.1, made with openssl once
  * per process. Bitrix24 refuses inbound webhooks over plain http, so the sandbox speaks https.

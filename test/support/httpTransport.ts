@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals -- test tooling: runs in Node test processes, never inside n8n */
 /**
  * A Bitrix24 transport over Node's https, for tests, benchmarks and tooling outside n8n (inside
  * n8n, nodes use `this.helpers.httpRequestWithAuthentication`). It trusts the sandbox's

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports -- test tooling: runs in Node test processes, never inside n8n */
 /**
  * Raw HTTP calls for tests that check exact wire formats (the sandbox's answers, event bodies).
  */

@@ -25,7 +25,7 @@ import {
 } from './limits';
 import { isIdempotentMethod, ListShape, listShapeFor, MAX_BATCH_COMMANDS, PAGE_SIZE } from './methods';
 import { buildPhpQuery } from './phpQuery';
-import { Bitrix24Transport, isTimeoutCode, toTransportError } from './transport';
+import { Bitrix24Response, Bitrix24Transport, isTimeoutCode, toTransportError, TransportError } from './transport';
 
 export interface Bitrix24ClientEvent {
 	type: 'throttle' | 'retry' | 'refresh';
@@ -46,8 +46,10 @@ export interface Bitrix24ClientOptions {
 	bucket?: LeakyBucket;
 	operatingLimit?: OperatingLimit;
 	operatingTracker?: OperatingTracker;
-	/** Most retries of one call after transient refusals (default 8). */
+	/** Most retries of one call after the portal's transient refusals: 503, 429, 5xx (default 8). */
 	maxRetries?: number;
+	/** Most retries after no answer at all (refused connection, timeout, reset); default 2. */
+	maxNetworkRetries?: number;
 	/** Longest the client waits for a limit to lift before giving up with an error (default 5 min). */
 	maxWaitMs?: number;
 	/** Per-request time limit; Bitrix24 Cloud cuts requests at 60 s (default 60 s). */
@@ -132,7 +134,7 @@ function dig(value: unknown, path: string[]): { found: boolean; value?: unknown 
 }
 
 /** Reads the records out of a list method's `result` (an array, or `{items|tasks|...: [...]}`). */
-export function extractListItems<T = Record<string, unknown>>(result: unknown, listKey?: string): T[] {
+function listItemsOrUndefined<T>(result: unknown, listKey?: string): T[] | undefined {
 	if (Array.isArray(result)) return result as T[];
 	if (isRecord(result)) {
 		if (listKey && Array.isArray(result[listKey])) return result[listKey] as T[];
@@ -140,7 +142,14 @@ export function extractListItems<T = Record<string, unknown>>(result: unknown, l
 		if (arrays.length === 1) return arrays[0] as T[];
 		if (Object.keys(result).length === 0) return [];
 	}
-	throw new Error('the method did not return a list');
+	return undefined;
+}
+
+/** Reads the records out of a list method's `result`; throws when it is not a list. */
+export function extractListItems<T = Record<string, unknown>>(result: unknown, listKey?: string): T[] {
+	const items = listItemsOrUndefined<T>(result, listKey);
+	if (!items) throw new Error('the method did not return a list');
+	return items;
 }
 
 function findKey(params: Record<string, unknown>, name: string): string {
@@ -153,6 +162,7 @@ export class Bitrix24Client {
 	private readonly transport: Bitrix24Transport;
 	private readonly clock: Clock;
 	private readonly maxRetries: number;
+	private readonly maxNetworkRetries: number;
 	private readonly maxWaitMs: number;
 	private readonly timeoutMs: number;
 	private readonly refreshAuth?: () => Promise<void>;
@@ -173,6 +183,7 @@ export class Bitrix24Client {
 			options.operatingTracker ??
 			new OperatingTracker(options.operatingLimit ?? DEFAULT_OPERATING_LIMIT, options.clock);
 		this.maxRetries = options.maxRetries ?? 8;
+		this.maxNetworkRetries = options.maxNetworkRetries ?? 2;
 		this.maxWaitMs = options.maxWaitMs ?? 5 * 60_000;
 		this.timeoutMs = options.timeoutMs ?? 60_000;
 		this.refreshAuth = options.refreshAuth;
@@ -218,6 +229,7 @@ export class Bitrix24Client {
 			throw new Bitrix24Error({ code: 'ERROR_METHOD_NOT_FOUND', description: 'Method name is not valid', method }, 'invalidInput');
 		}
 		let attempt = 0;
+		let networkFailures = 0;
 		let refreshed = false;
 		for (;;) {
 			attempt++;
@@ -233,16 +245,19 @@ export class Bitrix24Client {
 			const rateDelay = await this.bucket.acquire();
 			if (rateDelay > 0) this.onEvent?.({ type: 'throttle', method, waitMs: rateDelay, reason: 'rate' });
 
-			let status: number;
-			let body: unknown;
+			let answerOrFailure: Bitrix24Response | TransportError;
 			this.httpCalls++;
 			const generation = this.authGeneration;
 			try {
-				({ status, body } = await this.transport({ method, params, timeoutMs: this.timeoutMs }));
+				answerOrFailure = await this.transport({ method, params, timeoutMs: this.timeoutMs });
 			} catch (thrown) {
-				this.bucket.release();
-				const error = toTransportError(thrown);
-				if ((!error.sent || idempotent) && attempt <= this.maxRetries) {
+				answerOrFailure = toTransportError(thrown);
+			}
+			this.bucket.release();
+			if (answerOrFailure instanceof TransportError) {
+				const error = answerOrFailure;
+				networkFailures++;
+				if ((!error.sent || idempotent) && networkFailures <= this.maxNetworkRetries) {
 					await this.wait(method, this.backoffMs(attempt), error.code, attempt);
 					continue;
 				}
@@ -257,8 +272,7 @@ export class Bitrix24Client {
 					isTimeoutCode(error.code) ? 'timeout' : 'network',
 				);
 			}
-
-			this.bucket.release();
+			const { status, body } = answerOrFailure;
 			const answer = isRecord(body) ? body : undefined;
 			if (answer && status < 400 && 'result' in answer && answer.error === undefined) {
 				const time = isRecord(answer.time) ? (answer.time as Bitrix24Time) : undefined;
@@ -550,11 +564,9 @@ export class Bitrix24Client {
 	}
 
 	private pageItems<T>(method: string, result: unknown, shape: ListShape): T[] {
-		try {
-			return extractListItems<T>(result, shape.listKey);
-		} catch {
-			throw new Bitrix24Error({ code: 'NOT_A_LIST', description: 'The method did not return a list of records', method }, 'protocol');
-		}
+		const items = listItemsOrUndefined<T>(result, shape.listKey);
+		if (!items) throw new Bitrix24Error({ code: 'NOT_A_LIST', description: 'The method did not return a list of records', method }, 'protocol');
+		return items;
 	}
 
 	private lastIdOf(method: string, page: unknown[], shape: ListShape): string | number {

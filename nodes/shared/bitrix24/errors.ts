@@ -83,6 +83,19 @@ const CODE_KIND: Record<string, Bitrix24ErrorKind> = {
 	ECONNABORTED: 'timeout',
 };
 
+const NETWORK_WORDS: Record<string, string> = {
+	ECONNREFUSED: 'connection refused',
+	ECONNRESET: 'connection reset',
+	ENOTFOUND: 'host not found',
+	EAI_AGAIN: 'host lookup failed',
+	ETIMEDOUT: 'timed out',
+	ESOCKETTIMEDOUT: 'timed out',
+	ECONNABORTED: 'timed out',
+	EHOSTUNREACH: 'host unreachable',
+	ENETUNREACH: 'network unreachable',
+	ENETWORK: 'network failure',
+};
+
 export function classifyBitrix24Error(
 	code: string,
 	description: string,
@@ -155,9 +168,9 @@ export class Bitrix24Error extends Error {
 		const resolvedKind = kind ?? classifyBitrix24Error(details.code, details.description, details.httpStatus);
 		const what = details.command ? `${details.method} (batch command "${details.command}")` : details.method;
 		const said = details.description && details.description !== details.code ? `: ${details.description}` : '';
-		const tag = [details.code || 'no code', details.httpStatus ? `HTTP ${details.httpStatus}` : '']
-			.filter(Boolean)
-			.join(', ');
+		// Network codes are said in words: n8n replaces any message that names one with stock text.
+		const code = NETWORK_WORDS[details.code] ?? (details.code || 'no code');
+		const tag = [code, details.httpStatus ? `HTTP ${details.httpStatus}` : ''].filter(Boolean).join(', ');
 		super(`Bitrix24 ${what} failed: ${plainWords(resolvedKind, details)}${said} [${tag}]`);
 		this.name = 'Bitrix24Error';
 		this.code = details.code;

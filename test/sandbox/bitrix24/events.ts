@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals -- test tooling: runs in Node test processes, never inside n8n */
 /**
  * Outgoing events and the "Webhook" robot, as Bitrix24's queue server delivers them: an
  * asynchronous form-urlencoded POST with PHP bracket keys, once, with no retry on failure.

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals -- test tooling: runs in Node test processes, never inside n8n */
 /**
  * A Bitrix24 portal on 127.0.0.1 for tests, benchmarks and the demo.
  *

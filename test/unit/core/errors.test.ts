@@ -28,6 +28,13 @@ describe('Bitrix24Error', () => {
 		expect(error.message).toContain('available again after 2026-11-22T12:00:00.000Z');
 	});
 
+	it('says network failures in words, since n8n replaces messages that contain a network code', () => {
+		const error = new Bitrix24Error({ code: 'ECONNREFUSED', description: 'No answer', method: 'profile' }, 'network');
+		expect(error.message).toBe('Bitrix24 profile failed: could not reach Bitrix24: No answer [connection refused]');
+		expect(error.message).not.toMatch(/E[A-Z]{4,}/);
+		expect(error.toJSON().error).toBe('ECONNREFUSED');
+	});
+
 	it('classifies by code, then by description and status', () => {
 		expect(classifyBitrix24Error('QUERY_LIMIT_EXCEEDED', '', 503)).toBe('rateLimit');
 		expect(classifyBitrix24Error('INVALID_CREDENTIALS', 'Invalid request credentials', 401)).toBe('auth');

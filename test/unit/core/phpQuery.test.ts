@@ -26,13 +26,13 @@ describe('parsePhpQuery', () => {
 	it('rebuilds a Bitrix24 outgoing event body', () => {
 		const body =
 			'event=ONCRMDEALUPDATE&event_handler_id=975&data%5BFIELDS%5D%5BID%5D=7405&ts=1766047124' +
-			'&auth%5Bdomain%5D=some-domain.bitrix24.com&auth%5Bapplication_token%5D=jvh9y1ulvt2m6k5or90v9mg8nn32ozas';
+			'&auth%5Bdomain%5D=some-domain.bitrix24.com&auth%5Bapplication_token%5D=exampletoken';
 		expect(parsePhpQuery(body)).toEqual({
 			event: 'ONCRMDEALUPDATE',
 			event_handler_id: '975',
 			data: { FIELDS: { ID: '7405' } },
 			ts: '1766047124',
-			auth: { domain: 'some-domain.bitrix24.com', application_token: 'jvh9y1ulvt2m6k5or90v9mg8nn32ozas' },
+			auth: { domain: 'some-domain.bitrix24.com', application_token: 'exampletoken' },
 		});
 	});
 

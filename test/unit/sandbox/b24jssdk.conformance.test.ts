@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports -- test tooling: runs in Node test processes, never inside n8n */
 /**
  * The official Bitrix24 JS SDK (@bitrix24/b24jssdk) talks to the sandbox as it talks to a real
  * portal: a single call, a list with its fast pagination, and a batch. If the sandbox's shapes

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- test code: runs in Node test processes, never inside n8n */
 /**
  * The sandbox behaves like a Bitrix24 cloud portal on the wire: envelopes, escaping, errors,
  * paging, batch quirks, limits, CRM rules, outgoing events, robots and OAuth.

@@ -1,0 +1,117 @@
+/**
+ * Builds the Bitrix24 client inside n8n: requests go through n8n's
+ * `httpRequestWithAuthentication` (the credential adds the webhook path or the OAuth token), time
+ * goes through n8n-workflow's `sleep`, and an expired OAuth token is renewed with n8n's
+ * `refreshOAuth2Token`, which stores the rotated refresh token.
+ */
+
+import {
+	type ICredentialDataDecryptedObject,
+	type IExecuteFunctions,
+	type IHookFunctions,
+	type IHttpRequestOptions,
+	type ILoadOptionsFunctions,
+	type IPollFunctions,
+	type IWebhookFunctions,
+	NodeOperationError,
+	sleep,
+} from 'n8n-workflow';
+
+import { Bitrix24Client } from '../bitrix24/client';
+import { rateLimitFor } from '../bitrix24/limits';
+import { sharedLimitsFor } from '../bitrix24/sharedLimits';
+import { Bitrix24Transport, toTransportError } from '../bitrix24/transport';
+import { parseWebhookUrl, WebhookUrlError } from '../bitrix24/webhookUrl';
+
+export type Bitrix24Context = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions | IWebhookFunctions | IPollFunctions;
+
+export const WEBHOOK_CREDENTIAL = 'bitrix24WebhookApi';
+export const LOCAL_APP_CREDENTIAL = 'bitrix24OAuth2Api';
+
+const clock = { now: () => Date.now(), sleep: (ms: number) => sleep(ms) };
+
+function trimSlashes(text: string): string {
+	return text.replace(/\/+$/, '');
+}
+
+interface Connection {
+	credentialType: string;
+	/** Identifies the portal (never the secret) for sharing limits between executions. */
+	portalKey: string;
+	/** For OAuth: the portal's REST base; for webhooks the credential sets it. */
+	baseURL?: string;
+	skipSsl: boolean;
+	ratePlan?: string;
+}
+
+function connectionFor(ctx: Bitrix24Context, authentication: string, credentials: ICredentialDataDecryptedObject): Connection {
+	if (authentication === 'oAuth2') {
+		const tokenData = (credentials.oauthTokenData ?? {}) as { client_endpoint?: string };
+		const portal = trimSlashes(String(credentials.portalUrl ?? ''));
+		if (!/^https?:\/\/[^/]+$/i.test(portal)) {
+			throw new NodeOperationError(ctx.getNode(), 'The Bitrix24 OAuth2 credential needs the portal address, like https://your-portal.bitrix24.ru');
+		}
+		const endpoint = typeof tokenData.client_endpoint === 'string' && /^https?:\/\//.test(tokenData.client_endpoint) ? tokenData.client_endpoint : `${portal}/rest/`;
+		return {
+			credentialType: LOCAL_APP_CREDENTIAL,
+			portalKey: new URL(portal).host,
+			baseURL: endpoint.endsWith('/') ? endpoint : `${endpoint}/`,
+			skipSsl: credentials.ignoreSSLIssues === true,
+			ratePlan: credentials.ratePlan as string | undefined,
+		};
+	}
+	let parsed: ReturnType<typeof parseWebhookUrl> | undefined;
+	let problem = 'The Bitrix24 webhook URL is not valid';
+	try {
+		parsed = parseWebhookUrl(String(credentials.webhookUrl ?? ''));
+	} catch (error) {
+		if (error instanceof WebhookUrlError) problem = error.message;
+	}
+	if (!parsed) throw new NodeOperationError(ctx.getNode(), problem);
+	return { credentialType: WEBHOOK_CREDENTIAL, portalKey: parsed.host, skipSsl: credentials.ignoreSslIssues === true, ratePlan: credentials.ratePlan as string | undefined };
+}
+
+/** The Bitrix24 client for this node, using the credential its `authentication` parameter picks. */
+export async function bitrix24ClientFor(ctx: Bitrix24Context, authentication?: string): Promise<Bitrix24Client> {
+	const auth = authentication ?? (ctx.getNodeParameter('authentication', 0, 'webhook') as string);
+	const connection = connectionFor(ctx, auth, await ctx.getCredentials(auth === 'oAuth2' ? LOCAL_APP_CREDENTIAL : WEBHOOK_CREDENTIAL));
+
+	const transport: Bitrix24Transport = async ({ method, params, timeoutMs }) => {
+		const options: IHttpRequestOptions = {
+			method: 'POST',
+			url: `${method}.json`,
+			body: params,
+			json: true,
+			headers: { Accept: 'application/json' },
+			returnFullResponse: true,
+			// Statuses are Bitrix24's answers; the client reads them (and refreshes only on expired_token).
+			ignoreHttpStatusErrors: true,
+			timeout: timeoutMs,
+			skipSslCertificateValidation: connection.skipSsl,
+		};
+		if (connection.baseURL) options.baseURL = connection.baseURL;
+		try {
+			const response = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, connection.credentialType, options, {
+				oauth2: { skipTokenRefresh: true },
+			})) as { statusCode: number; body: unknown };
+			return { status: response.statusCode, body: response.body };
+		} catch (error) {
+			// Never pass on n8n's HTTP error as is: its details may hold the URL with the webhook code.
+			throw toTransportError(error);
+		}
+	};
+
+	const limits = sharedLimitsFor(connection.portalKey, rateLimitFor(connection.ratePlan), clock);
+	return new Bitrix24Client({
+		transport,
+		clock,
+		bucket: limits.bucket,
+		operatingTracker: limits.operating,
+		refreshAuth:
+			connection.credentialType === LOCAL_APP_CREDENTIAL
+				? async () => {
+						await ctx.helpers.refreshOAuth2Token.call(ctx, LOCAL_APP_CREDENTIAL);
+					}
+				: undefined,
+	});
+}
