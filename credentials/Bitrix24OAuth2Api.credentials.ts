@@ -45,6 +45,13 @@ export class Bitrix24OAuth2Api implements ICredentialType {
 			description: 'The portal plan decides how fast Bitrix24 accepts requests; the nodes pace themselves to it',
 		},
 		{
+			displayName: 'Ignore SSL Issues (Insecure)',
+			name: 'ignoreSslIssues',
+			type: 'boolean',
+			default: false,
+			description: 'Whether to accept a self-signed certificate on the portal (on-premise Bitrix24 only)',
+		},
+		{
 			displayName: 'Authorization Server',
 			name: 'oauthServer',
 			type: 'string',
@@ -96,7 +103,7 @@ export class Bitrix24OAuth2Api implements ICredentialType {
 			method: 'POST',
 			baseURL: '={{ String($credentials.portalUrl || "").replace(/\\/+$/, "") + "/rest/" }}',
 			url: 'profile.json',
-			skipSslCertificateValidation: '={{ $credentials.ignoreSSLIssues === true }}',
+			skipSslCertificateValidation: '={{ $credentials.ignoreSslIssues === true }}',
 		},
 	};
 }

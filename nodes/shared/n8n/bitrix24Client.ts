@@ -56,7 +56,7 @@ function connectionFor(ctx: Bitrix24Context, authentication: string, credentials
 			credentialType: LOCAL_APP_CREDENTIAL,
 			portalKey: new URL(portal).host,
 			baseURL: endpoint.endsWith('/') ? endpoint : `${endpoint}/`,
-			skipSsl: credentials.ignoreSSLIssues === true,
+			skipSsl: credentials.ignoreSslIssues === true,
 			ratePlan: credentials.ratePlan as string | undefined,
 		};
 	}

@@ -139,6 +139,8 @@ export class Bitrix24Sandbox {
 	readonly bucket: PortalBucket;
 	readonly ledger: OperatingLedger;
 	readonly log: RequestLogEntry[] = [];
+	/** Calls to the OAuth token endpoint: which grant, and whether it was honoured. */
+	readonly tokenLog: Array<{ at: number; grantType: string; ok: boolean; error?: string }> = [];
 	readonly seeded: SeedSummary;
 	/** The user "logged in" to the portal's UI (authorizes OAuth apps, moves deals by hand). */
 	uiUserId = 1;
@@ -596,36 +598,40 @@ export class Bitrix24Sandbox {
 			this.sendJson(res, 404, { error: 'invalid_request', error_description: 'Unknown OAuth endpoint' });
 			return;
 		}
+		const logged = (status: number, body: Fields) => {
+			this.tokenLog.push({ at: this.now(), grantType: String(params.grant_type ?? ''), ok: status === 200, error: typeof body.error === 'string' ? body.error : undefined });
+			this.sendJson(res, status, body);
+		};
 		const app = this.apps.get(String(params.client_id ?? ''));
 		if (!app || app.clientSecret !== params.client_secret) {
-			this.sendJson(res, 401, { error: 'invalid_client', error_description: 'Invalid client' });
+			logged(401, { error: 'invalid_client', error_description: 'Invalid client' });
 			return;
 		}
 		if (params.grant_type === 'authorization_code') {
 			const code = this.codes.get(String(params.code ?? ''));
 			this.codes.delete(String(params.code ?? ''));
 			if (!code || code.clientId !== app.clientId || code.expiresAt <= this.now()) {
-				this.sendJson(res, 400, { error: 'invalid_grant', error_description: 'Invalid authorization code' });
+				logged(400, { error: 'invalid_grant', error_description: 'Invalid authorization code' });
 				return;
 			}
 			const tokens = this.issueTokens(app.clientId, code.userId);
 			delete (tokens as Fields).expires;
 			delete (tokens as Fields).user_id;
-			this.sendJson(res, 200, tokens);
+			logged(200, tokens);
 			return;
 		}
 		if (params.grant_type === 'refresh_token') {
 			const refresh = this.refreshTokens.get(String(params.refresh_token ?? ''));
 			if (!refresh || refresh.clientId !== app.clientId || refresh.expiresAt <= this.now()) {
-				this.sendJson(res, 400, { error: 'invalid_grant', error_description: 'Invalid refresh token' });
+				logged(400, { error: 'invalid_grant', error_description: 'Invalid refresh token' });
 				return;
 			}
 			// The old refresh token is spent: a client that keeps it cannot refresh again.
 			this.refreshTokens.delete(String(params.refresh_token));
-			this.sendJson(res, 200, this.issueTokens(app.clientId, refresh.userId));
+			logged(200, this.issueTokens(app.clientId, refresh.userId));
 			return;
 		}
-		this.sendJson(res, 400, { error: 'invalid_request', error_description: 'Unsupported grant_type' });
+		logged(400, { error: 'invalid_request', error_description: 'Unsupported grant_type' });
 	}
 }
 

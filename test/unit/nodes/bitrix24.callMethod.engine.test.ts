@@ -4,7 +4,7 @@
  * secret reaches the output or the error.
  */
 
-import type { IConnections, INode } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IConnections, INode } from 'n8n-workflow';
 
 import { Bitrix24Sandbox, startBitrix24Sandbox } from '../../sandbox/bitrix24';
 import { PACKAGE, runWorkflow } from '../../support/engine';
@@ -34,7 +34,7 @@ function chain(...names: string[]): IConnections {
 
 describe('Bitrix24 → Call Method in the n8n engine', () => {
 	let sandbox: Bitrix24Sandbox;
-	let credentials: Record<string, Record<string, unknown>>;
+	let credentials: Record<string, ICredentialDataDecryptedObject>;
 	let code: string;
 
 	beforeAll(async () => {
