@@ -186,6 +186,7 @@ export async function startN8n(options: StartOptions = {}): Promise<RunningN8n> 
 		if (!options.keepUserFolder) rmSync(userFolder, { recursive: true, force: true });
 	};
 
+	let failure: unknown;
 	try {
 		await waitUntilReady(baseUrl, child, options.readyTimeoutMs ?? 180_000, logFile);
 		const login = await request(baseUrl, 'POST', '/rest/login', {}, { emailOrLdapLoginId: OWNER.email, password: OWNER.password });
@@ -228,9 +229,10 @@ export async function startN8n(options: StartOptions = {}): Promise<RunningN8n> 
 			stop,
 		};
 	} catch (error) {
-		await stop();
-		throw error;
+		failure = error;
 	}
+	await stop();
+	throw failure;
 }
 
 /** The node and credential type names this package declares (read from the build). */

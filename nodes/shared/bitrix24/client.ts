@@ -492,7 +492,7 @@ export class Bitrix24Client {
 		}
 	}
 
-	private cursorParams(method: string, params: Record<string, unknown>, shape: ListShape, lastId: string | number | undefined): Record<string, unknown> {
+	private cursorParams(method: string, params: Record<string, unknown>, shape: ListShape, lastId: string | number | undefined, start = -1): Record<string, unknown> {
 		if (shape.userGetStyle) {
 			const filterKey = findKey(params, 'filter');
 			const filter = { ...(isRecord(params[filterKey]) ? (params[filterKey] as Record<string, unknown>) : {}) };
@@ -504,7 +504,7 @@ export class Bitrix24Client {
 		const filter = { ...(isRecord(params[filterKey]) ? (params[filterKey] as Record<string, unknown>) : {}) };
 		if (lastId !== undefined) filter[shape.cursorFilterKey] = lastId;
 		const out: Record<string, unknown> = { ...params, [filterKey]: filter, [orderKey]: shape.order };
-		out[findKey(params, 'start')] = -1;
+		out[findKey(params, 'start')] = start;
 		return out;
 	}
 
@@ -533,28 +533,98 @@ export class Bitrix24Client {
 	 * previous page's last ID, passed as a `$result[...]` reference inside one batch.
 	 */
 	async listAllBatched<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}, options: ListOptions = {}): Promise<T[]> {
+		const all: T[] = [];
+		for await (const chunk of this.listPagesBatched<T>(method, params, options)) all.push(...chunk);
+		return options.limit !== undefined ? all.slice(0, options.limit) : all;
+	}
+
+	/**
+	 * The records of a list method as they arrive, one chunk per HTTP call.
+	 *
+	 * The first page comes alone and with a count (`start=0` answers `total`), so the remaining
+	 * pages go out in exactly as many chained commands as there are pages. Chaining blindly would
+	 * waste work at the end: a `$result[p][49][ID]` that points past a short page does not fail,
+	 * Bitrix24 substitutes the page itself, reads it as "ID > 1" and lists from the start again.
+	 */
+	async *listPagesBatched<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}, options: ListOptions = {}): AsyncGenerator<T[]> {
 		const shape = this.shapeFor(method, options);
 		const pagesPerCall = Math.max(1, Math.min(MAX_BATCH_COMMANDS, options.pagesPerCall ?? MAX_BATCH_COMMANDS));
 		const listPath = shape.listKey ? `[${shape.listKey}]` : '';
-		const all: T[] = [];
-		let lastId = this.initialCursor(params, shape);
-		for (;;) {
+		const first = await this.call(method, this.cursorParams(method, params, shape, this.initialCursor(params, shape), 0));
+		const firstPage = this.pageItems<T>(method, first.result, shape);
+		const fetched = firstPage.length;
+		if (firstPage.length < PAGE_SIZE || (options.limit !== undefined && fetched >= options.limit)) {
+			yield firstPage;
+			return;
+		}
+		let remainingPages = typeof first.total === 'number' && first.total > fetched ? Math.ceil((first.total - fetched) / PAGE_SIZE) : Infinity;
+		if (options.limit !== undefined) remainingPages = Math.min(remainingPages, Math.ceil((options.limit - fetched) / PAGE_SIZE));
+
+		/** One HTTP call: `count` chained pages after `cursor`; `done` when a page came back short. */
+		const fetchChunk = async (cursor: string | number, count: number): Promise<{ items: T[]; done: boolean; lastId: string | number }> => {
 			const commands: Record<string, BatchCommand> = {};
-			for (let page = 0; page < pagesPerCall; page++) {
-				const cursor = page === 0 ? lastId : `$result[p${page - 1}]${listPath}[${PAGE_SIZE - 1}][${shape.idField}]`;
-				commands[`p${page}`] = { method, params: this.cursorParams(method, params, shape, cursor) };
+			for (let page = 0; page < count; page++) {
+				const pageCursor = page === 0 ? cursor : `$result[p${page - 1}]${listPath}[${PAGE_SIZE - 1}][${shape.idField}]`;
+				commands[`p${page}`] = { method, params: this.cursorParams(method, params, shape, pageCursor) };
 			}
 			const outcome = await this.batch(commands);
-			for (let page = 0; page < pagesPerCall; page++) {
+			const items: T[] = [];
+			let lastId = cursor;
+			for (let page = 0; page < count; page++) {
 				const key = `p${page}`;
 				if (outcome.errors[key]) throw outcome.errors[key];
-				const items = this.pageItems<T>(method, outcome.results[key], shape);
-				all.push(...items);
-				if (options.limit !== undefined && all.length >= options.limit) return all.slice(0, options.limit);
-				if (items.length < PAGE_SIZE) return all;
-				lastId = this.lastIdOf(method, items, shape);
+				const pageItems = this.pageItems<T>(method, outcome.results[key], shape);
+				items.push(...pageItems);
+				if (pageItems.length < PAGE_SIZE) return { items, done: true, lastId };
+				lastId = this.lastIdOf(method, pageItems, shape);
+			}
+			return { items, done: false, lastId };
+		};
+		/** Starts the next call at once; a failure surfaces when it is awaited, not before. */
+		const start = (cursor: string | number) => {
+			const count = Math.min(pagesPerCall, remainingPages);
+			remainingPages -= count;
+			const pending = fetchChunk(cursor, count);
+			pending.catch(() => undefined);
+			return pending;
+		};
+
+		// Read ahead: the next call is on its way before the caller gets the current chunk, so the
+		// portal has work queued while the caller processes it.
+		let next = remainingPages > 0 ? start(this.lastIdOf(method, firstPage, shape)) : undefined;
+		yield firstPage;
+		while (next) {
+			const chunk = await next;
+			next = !chunk.done && remainingPages > 0 ? start(chunk.lastId) : undefined;
+			yield chunk.items;
+		}
+	}
+
+	/**
+	 * Records of a list method by ID (`@ID`), 50 IDs per command and 50 commands per HTTP call.
+	 * Returns them by ID; IDs that match nothing are simply absent.
+	 */
+	async listByIds<T = Record<string, unknown>>(method: string, ids: ReadonlyArray<string | number>, params: Record<string, unknown> = {}, options: ListOptions = {}): Promise<Map<string, T>> {
+		const shape = this.shapeFor(method, options);
+		const unique = [...new Set(ids.map(String).filter((id) => id !== '' && id !== '0'))];
+		const found = new Map<string, T>();
+		if (!unique.length) return found;
+		const filterKey = findKey(params, 'filter');
+		const baseFilter = isRecord(params[filterKey]) ? (params[filterKey] as Record<string, unknown>) : {};
+		const inKey = `@${shape.cursorFilterKey.replace(/^>/, '')}`;
+		const commands: Record<string, BatchCommand> = {};
+		for (let i = 0; i < unique.length; i += PAGE_SIZE) {
+			commands[`c${i / PAGE_SIZE}`] = { method, params: { ...params, [filterKey]: { ...baseFilter, [inKey]: unique.slice(i, i + PAGE_SIZE) }, start: -1 } };
+		}
+		const outcome = await this.batch(commands);
+		for (const key of Object.keys(commands)) {
+			if (outcome.errors[key]) throw outcome.errors[key];
+			for (const record of this.pageItems<T>(method, outcome.results[key], shape)) {
+				const id = isRecord(record) ? record[shape.idField] : undefined;
+				if (id !== undefined) found.set(String(id), record);
 			}
 		}
+		return found;
 	}
 
 	private initialCursor(params: Record<string, unknown>, shape: ListShape): string | number | undefined {

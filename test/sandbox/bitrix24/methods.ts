@@ -12,7 +12,7 @@ import {
 	type Portal,
 	type PortalStage,
 } from './portal';
-import { buildFilter, FieldTypes, PAGE_SIZE, pageLegacy, phpInt, selectFields, sortRecords } from './query';
+import { buildFilter, FieldTypes, listRecords, PAGE_SIZE, pageLegacy, phpInt, selectFields, sortRecords } from './query';
 import { crmError, RestError } from './restError';
 
 export interface AuthInfo {
@@ -55,8 +55,10 @@ export interface MethodResult {
 	result: unknown;
 	total?: number;
 	next?: number;
-	/** Records read or written, for the sandbox's operating-time cost model. */
+	/** Records read or written, for the sandbox's cost model. */
 	records?: number;
+	/** Records a counted list page had to look at (the `total` query), for the cost model. */
+	scanned?: number;
 }
 
 export interface MethodDefinition {
@@ -326,11 +328,17 @@ export const METHODS: Record<string, MethodDefinition> = {
 	'crm.deal.list': {
 		scope: 'crm',
 		handler: (params, ctx) => {
-			const predicate = buildFilter(param(params, 'filter', 'arFilter'), DEAL_TYPES);
-			const sorted = sortRecords([...ctx.portal.deals.values()].filter(predicate), param(params, 'order', 'arOrder') ?? { ID: 'ASC' }, DEAL_TYPES);
-			const page = pageLegacy(sorted, ctx.start);
+			const page = listRecords({
+				records: ctx.portal.ordered('deals'),
+				byId: (id) => ctx.portal.deals.get(Number(id)),
+				idField: 'ID',
+				filter: param(params, 'filter', 'arFilter'),
+				order: param(params, 'order', 'arOrder'),
+				start: ctx.start,
+				types: DEAL_TYPES,
+			});
 			const select = param(params, 'select', 'arSelect');
-			return { ...page, result: page.result.map((deal) => selectFields(deal, select)), records: Math.max(1, page.result.length) };
+			return { ...page, result: page.result.map((deal) => selectFields(deal, select)), records: Math.max(1, page.result.length), scanned: ctx.start >= 0 ? page.scanned : 0 };
 		},
 	},
 	'crm.deal.add': {
@@ -387,11 +395,17 @@ export const METHODS: Record<string, MethodDefinition> = {
 	'crm.contact.list': {
 		scope: 'crm',
 		handler: (params, ctx) => {
-			const predicate = buildFilter(param(params, 'filter'), CONTACT_TYPES);
-			const sorted = sortRecords([...ctx.portal.contacts.values()].filter(predicate), param(params, 'order') ?? { ID: 'ASC' }, CONTACT_TYPES);
-			const page = pageLegacy(sorted, ctx.start);
+			const page = listRecords({
+				records: ctx.portal.ordered('contacts'),
+				byId: (id) => ctx.portal.contacts.get(Number(id)),
+				idField: 'ID',
+				filter: param(params, 'filter'),
+				order: param(params, 'order'),
+				start: ctx.start,
+				types: CONTACT_TYPES,
+			});
 			const select = param(params, 'select');
-			return { ...page, result: page.result.map((c) => selectFields(c, select)), records: Math.max(1, page.result.length) };
+			return { ...page, result: page.result.map((c) => selectFields(c, select)), records: Math.max(1, page.result.length), scanned: ctx.start >= 0 ? page.scanned : 0 };
 		},
 	},
 	'crm.contact.add': {
@@ -513,17 +527,41 @@ export const METHODS: Record<string, MethodDefinition> = {
 		handler: (params, ctx) => {
 			const entityTypeId = entityTypeIdParam(params);
 			const keepUf = originalUf(params);
-			let records: Fields[];
-			if (entityTypeId === DEAL_ENTITY_TYPE_ID) records = [...ctx.portal.deals.values()].map((d) => dealAsItem(ctx.portal, d, keepUf));
-			else if (entityTypeId === CONTACT_ENTITY_TYPE_ID) records = [...ctx.portal.contacts.values()].map(contactAsItem);
-			else records = [...ctx.portal.itemStore(entityTypeId).values()].map((i) => smartItemOut(ctx.portal, entityTypeId, i, keepUf));
-			const predicate = buildFilter(param(params, 'filter'), ITEM_TYPES);
-			const sorted = sortRecords(records.filter(predicate), param(params, 'order') ?? { id: 'ASC' }, ITEM_TYPES, true);
-			const page = d7Page(sorted, ctx);
+			const listed =
+				entityTypeId === DEAL_ENTITY_TYPE_ID
+					? { records: ctx.portal.ordered('deals'), byId: (id: string) => ctx.portal.deals.get(Number(id)), convert: (d: Fields) => dealAsItem(ctx.portal, d, keepUf) }
+					: entityTypeId === CONTACT_ENTITY_TYPE_ID
+						? { records: ctx.portal.ordered('contacts'), byId: (id: string) => ctx.portal.contacts.get(Number(id)), convert: contactAsItem }
+						: { records: [...ctx.portal.itemStore(entityTypeId).values()], byId: undefined, convert: (i: Fields) => smartItemOut(ctx.portal, entityTypeId, i, keepUf) };
+			// The cursor and ID lookups work on the stored records' own ID field.
+			const idKey = entityTypeId === DEAL_ENTITY_TYPE_ID || entityTypeId === CONTACT_ENTITY_TYPE_ID ? 'ID' : 'id';
+			const filter = param(params, 'filter');
+			const order = param(params, 'order');
+			const storedFilter = idKey === 'ID' && filter && typeof filter === 'object' ? Object.fromEntries(Object.entries(filter as Fields).map(([k, v]) => [k.replace(/^([><@=]*)id$/, '$1ID'), v])) : filter;
+			const page = listRecords({
+				records: listed.records,
+				byId: listed.byId,
+				idField: idKey,
+				filter: storedFilter,
+				order: order === undefined ? undefined : idKey === 'ID' && JSON.stringify(order).toUpperCase() === '{"ID":"ASC"}' ? { ID: 'ASC' } : order,
+				start: ctx.start,
+				types: { numeric: new Set([...ITEM_TYPES.numeric, 'ID']), dates: ITEM_TYPES.dates },
+				convert: (record) => {
+					const out = listed.convert(record);
+					return idKey === 'ID' ? { ...out, ID: record.ID } : out;
+				},
+				strictOrder: true,
+			});
+			const stripId = (item: Fields) => {
+				if (idKey !== 'ID') return item;
+				const rest = { ...item };
+				delete rest.ID;
+				return rest;
+			};
 			const select = param(params, 'select');
 			const wanted = Array.isArray(select) ? select.map(String) : [];
-			const items = wanted.length && !wanted.includes('*') ? page.items.map((i) => Object.fromEntries(Object.entries(i).filter(([k]) => k === 'id' || wanted.includes(k)))) : page.items;
-			return { result: { items }, total: page.total, next: page.next, records: Math.max(1, items.length) };
+			const items = page.result.map(stripId).map((i) => (wanted.length && !wanted.includes('*') ? Object.fromEntries(Object.entries(i).filter(([k]) => k === 'id' || wanted.includes(k))) : i));
+			return { result: { items }, total: page.total, next: page.next, records: Math.max(1, items.length), scanned: ctx.start >= 0 ? page.scanned : 0 };
 		},
 	},
 	'crm.item.add': {

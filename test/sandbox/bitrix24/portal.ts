@@ -168,6 +168,9 @@ export class Portal {
 	notifications: Array<{ id: number; USER_ID: number; MESSAGE: string; TAG?: string; SUB_TAG?: string; from: number }> = [];
 	stageHistory: StageHistoryRecord[] = [];
 
+	private cachedLists = new Map<string, { version: number; records: Fields[] }>();
+	private versions = { deals: 0, contacts: 0 };
+
 	private seq = { deal: 0, contact: 0, item: 0, comment: 0, task: 0, notify: 0, history: 0, field: 0, enum: 0, user: 0 };
 	private listeners: Array<(change: PortalChange) => void> = [];
 
@@ -176,6 +179,15 @@ export class Portal {
 		this.memberId = options.memberId ?? 'a223c6b3710f85df22e9377d6c4f7553';
 		this.offsetMinutes = options.offsetMinutes ?? 180;
 		this.now = options.now ?? Date.now;
+	}
+
+	/** Deals (or contacts) as an array in ID order, rebuilt only after additions. */
+	ordered(kind: 'deals' | 'contacts'): Fields[] {
+		const cached = this.cachedLists.get(kind);
+		if (cached && cached.version === this.versions[kind]) return cached.records;
+		const records = [...(kind === 'deals' ? this.deals : this.contacts).values()];
+		this.cachedLists.set(kind, { version: this.versions[kind], records });
+		return records;
 	}
 
 	onChange(listener: (change: PortalChange) => void): () => void {
@@ -334,6 +346,7 @@ export class Portal {
 		};
 		for (const [key, value] of Object.entries(fields)) if (key.startsWith('UF_CRM_')) record[key] = value;
 		this.contacts.set(id, record);
+		this.versions.contacts++;
 		this.emit({ type: 'contactAdd', id, source });
 		return id;
 	}
@@ -409,6 +422,7 @@ export class Portal {
 			record[field.FIELD_NAME] = value === undefined ? (field.MULTIPLE === 'Y' ? [] : null) : this.ufValue(field, value);
 		}
 		this.deals.set(id, record);
+		this.versions.deals++;
 		const contactIds = [
 			...(fields.CONTACT_ID ? [Number(fields.CONTACT_ID)] : []),
 			...(Array.isArray(fields.CONTACT_IDS) ? (fields.CONTACT_IDS as unknown[]).map(Number) : []),

@@ -203,3 +203,90 @@ export function pageLegacy<T>(records: T[], start: number): Page<T> {
 	if (offset + PAGE_SIZE < records.length) page.next = offset + PAGE_SIZE;
 	return page;
 }
+
+export interface ListedPage {
+	result: Fields[];
+	total?: number;
+	next?: number;
+	/** Records the portal had to look at (a counted page looks at every match). */
+	scanned: number;
+}
+
+function isIdOrder(order: unknown, idField: string): boolean {
+	if (order === undefined || order === null) return true;
+	if (typeof order !== 'object' || Array.isArray(order)) return false;
+	const entries = Object.entries(order as Record<string, unknown>);
+	return entries.length === 1 && entries[0][0] === idField && String(entries[0][1]).toUpperCase() === 'ASC';
+}
+
+function firstIndexAbove(records: Fields[], idField: string, bound: number, inclusive: boolean): number {
+	let low = 0;
+	let high = records.length;
+	while (low < high) {
+		const middle = (low + high) >> 1;
+		const id = phpFloat(records[middle][idField]);
+		if (inclusive ? id < bound : id <= bound) low = middle + 1;
+		else high = middle;
+	}
+	return low;
+}
+
+/**
+ * Lists records the way the portal pages them (legacy or D7 `next` rules), taking the index path
+ * a database would for `order ID ASC` with an `>ID` cursor or an `@ID` list, so large seeds stay
+ * fast: with `start=-1` it stops at 50 matches, as `LIMIT 50` does without the count.
+ */
+export function listRecords(options: {
+	records: Fields[];
+	byId?: (id: string) => Fields | undefined;
+	idField: string;
+	filter: unknown;
+	order: unknown;
+	start: number;
+	types: FieldTypes;
+	knownFields?: Set<string>;
+	convert?: (record: Fields) => Fields;
+	strictOrder?: boolean;
+	/** D7 paging: `next` only when more remain. Legacy paging behaves the same here. */
+}): ListedPage {
+	const { records, idField, filter, order, start, types } = options;
+	const convert = options.convert ?? ((record: Fields) => record);
+	const predicate = buildFilter(filter, types, options.knownFields);
+	const offset = start < 0 ? 0 : Math.floor(start / PAGE_SIZE) * PAGE_SIZE;
+	if (!isIdOrder(order, idField)) {
+		const matched = sortRecords(records.map(convert).filter(predicate), order, types, options.strictOrder);
+		return finishPage(matched, start, offset, matched.length, records.length);
+	}
+	const f = (filter && typeof filter === 'object' && !Array.isArray(filter) ? filter : {}) as Record<string, unknown>;
+	let candidates = records;
+	let from = 0;
+	const inList = f[`@${idField}`];
+	if (Array.isArray(inList) && options.byId) {
+		candidates = [...new Set(inList.map((v) => String(phpInt(v))))]
+			.map((id) => options.byId?.(id))
+			.filter((r): r is Fields => r !== undefined)
+			.sort((a, b) => phpFloat(a[idField]) - phpFloat(b[idField]));
+	} else if (typeof f[`>${idField}`] === 'number' || typeof f[`>${idField}`] === 'string') {
+		from = firstIndexAbove(records, idField, phpFloat(f[`>${idField}`]), false);
+	} else if (typeof f[`>=${idField}`] === 'number' || typeof f[`>=${idField}`] === 'string') {
+		from = firstIndexAbove(records, idField, phpFloat(f[`>=${idField}`]), true);
+	}
+	const matched: Fields[] = [];
+	let scanned = 0;
+	for (let i = from; i < candidates.length; i++) {
+		scanned++;
+		const record = convert(candidates[i]);
+		if (!predicate(record)) continue;
+		matched.push(record);
+		if (start < 0 && matched.length >= PAGE_SIZE) break;
+	}
+	return finishPage(matched, start, offset, matched.length, scanned);
+}
+
+function finishPage(matched: Fields[], start: number, offset: number, total: number, scanned: number): ListedPage {
+	if (start < 0) return { result: matched.slice(0, PAGE_SIZE), total: 0, scanned };
+	const result = matched.slice(offset, offset + PAGE_SIZE);
+	const page: ListedPage = { result, total, scanned };
+	if (offset + PAGE_SIZE < total) page.next = offset + PAGE_SIZE;
+	return page;
+}

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 import { runBatch } from './batch';
 import { EventHub } from './events';
@@ -56,8 +57,16 @@ export interface Bitrix24SandboxOptions {
 	timeScale?: number;
 	rateLimit?: Partial<SandboxRateLimit>;
 	operatingLimit?: Partial<SandboxOperatingLimit>;
-	/** Execution time a call costs on a real portal, in seconds (feeds the operating limit). */
-	operatingCost?: (method: string, records: number) => number;
+	/**
+	 * Execution time a command costs on a real portal, in seconds: feeds the operating limit and,
+	 * with `simulateProcessing`, the time the sandbox takes. `scanned` counts the records a
+	 * counted list page (`start` ≥ 0) looked at. Default: 0.02 + 0.002/record + 0.00001/scanned.
+	 */
+	operatingCost?: (method: string, records: number, scanned: number) => number;
+	/** Spend each command's cost (time-scaled) before answering, like a real portal. */
+	simulateProcessing?: boolean;
+	/** Process one request at a time (a single worker), in arrival order. */
+	serial?: boolean;
 	/** Real delay added to every REST answer, fixed or [min, max] ms. */
 	latencyMs?: number | [number, number];
 	/** Real delay per executed command (a batch runs its commands one after another). */
@@ -86,6 +95,17 @@ export interface RequestLogEntry {
 	/** For batch: the methods of its commands, in order. */
 	commands?: string[];
 	durationMs: number;
+	/** When the request got the portal's worker and when it let go (ms, process clock); serial mode. */
+	workFrom?: number;
+	workTo?: number;
+}
+
+interface Answer {
+	status: number;
+	payload: unknown;
+	error?: string;
+	/** A fault to play instead of the answer (applied, then failed). */
+	fault?: FaultKind;
 }
 
 interface Webhook {
@@ -206,13 +226,22 @@ export class Bitrix24Sandbox {
 			this.sockets.add(socket);
 			socket.on('close', () => this.sockets.delete(socket));
 		};
-		this.httpsServer = https.createServer({ ...localCertificate(), keepAlive: true } as https.ServerOptions, handler);
+		// A high-water mark above any answer: otherwise Node pauses a kept-alive socket while a
+		// large answer drains, and the client's next request on it fails to parse (HPE_PAUSED).
+		const serverOptions = { keepAlive: true, highWaterMark: 64 * 1024 * 1024 };
+		this.httpsServer = https.createServer({ ...localCertificate(), ...serverOptions } as https.ServerOptions, handler);
 		this.httpsServer.on('connection', track);
-		this.httpsServer.on('secureConnection', track);
+		this.httpsServer.on('secureConnection', (socket: Socket) => {
+			track(socket);
+			// The server's highWaterMark option does not reach TLS sockets; without this, a large
+			// answer leaves `needDrain` set and the next request's body trips HPE_PAUSED.
+			const state = (socket as unknown as { _writableState?: { highWaterMark: number } })._writableState;
+			if (state) state.highWaterMark = serverOptions.highWaterMark;
+		});
 		await new Promise<void>((resolve) => this.httpsServer?.listen(0, '127.0.0.1', resolve));
 		this.port = (this.httpsServer.address() as AddressInfo).port;
 		if (this.options.plainHttp !== false) {
-			this.httpServer = http.createServer(handler);
+			this.httpServer = http.createServer(serverOptions, handler);
 			this.httpServer.on('connection', track);
 			await new Promise<void>((resolve) => this.httpServer?.listen(0, '127.0.0.1', resolve));
 			this.plainPort = (this.httpServer.address() as AddressInfo).port;
@@ -361,10 +390,15 @@ export class Bitrix24Sandbox {
 		res.end(text);
 	}
 
-	private async readBody(req: http.IncomingMessage): Promise<Buffer> {
-		const chunks: Buffer[] = [];
-		for await (const chunk of req) chunks.push(chunk as Buffer);
-		return Buffer.concat(chunks);
+	private readBody(req: http.IncomingMessage): Promise<Buffer> {
+		// Plain events, not `for await`: the async iterator destroys the request when it is done,
+		// which breaks the next request on a kept-alive socket (HPE_PAUSED).
+		return new Promise((resolve, reject) => {
+			const chunks: Buffer[] = [];
+			req.on('data', (chunk: Buffer) => chunks.push(chunk));
+			req.on('end', () => resolve(Buffer.concat(chunks)));
+			req.on('error', reject);
+		});
 	}
 
 	private parseParams(url: URL, req: http.IncomingMessage, body: Buffer): Fields {
@@ -447,13 +481,30 @@ export class Bitrix24Sandbox {
 		if (method !== 'batch' && !findMethod(method)) throw new RestError('ERROR_METHOD_NOT_FOUND', 'Method not found!', 404);
 	}
 
-	private operatingCost(method: string, records: number): number {
-		const cost = this.options.operatingCost ? this.options.operatingCost(method, records) : 0.02 + 0.001 * records;
+	/** A command's cost in this sandbox's (time-scaled) seconds. */
+	private operatingCost(method: string, records: number, scanned: number): number {
+		const cost = this.options.operatingCost ? this.options.operatingCost(method, records, scanned) : 0.02 + 0.002 * records + 0.00001 * scanned;
 		return cost / this.options.timeScale;
 	}
 
-	/** Runs one method (top-level or inside batch); errors come back as values. */
-	private async execute(method: string, params: Fields, auth: AuthInfo, inBatch: boolean): Promise<{ ok: true; out: MethodResult; time: Fields } | { ok: false; error: RestError }> {
+	private workerQueue: Promise<void> = Promise.resolve();
+
+	/** In serial mode, waits for the single worker; returns the function that frees it. */
+	private async takeWorker(): Promise<() => void> {
+		if (!this.options.serial) return () => undefined;
+		let free: () => void = () => undefined;
+		const previous = this.workerQueue;
+		this.workerQueue = new Promise<void>((resolve) => (free = resolve));
+		await previous;
+		return free;
+	}
+
+	/**
+	 * Runs one method (top-level or inside batch); errors come back as values. The time the
+	 * portal would spend is added to `spent` (ms), to be spent once per request: one timer per
+	 * command would add the timers' own slack hundreds of times.
+	 */
+	private async execute(method: string, params: Fields, auth: AuthInfo, inBatch: boolean, spent: { ms: number }): Promise<{ ok: true; out: MethodResult; time: Fields } | { ok: false; error: RestError }> {
 		const started = this.now();
 		const definition = findMethod(method);
 		if (!definition) return { ok: false, error: new RestError('ERROR_METHOD_NOT_FOUND', 'Method not found!', 404) };
@@ -474,7 +525,9 @@ export class Bitrix24Sandbox {
 		await sleep(this.options.commandLatencyMs ?? 0);
 		try {
 			const out = definition.handler(params, ctx);
-			this.ledger.record(auth.clientKey, method, this.operatingCost(method, out.records ?? 1));
+			const cost = this.operatingCost(method, out.records ?? 1, out.scanned ?? 0);
+			if (this.options.simulateProcessing) spent.ms += cost * 1000;
+			this.ledger.record(auth.clientKey, method, cost);
 			return { ok: true, out, time: this.time(started, method, auth.clientKey) };
 		} catch (error) {
 			if (error instanceof RestError) return { ok: false, error };
@@ -512,6 +565,34 @@ export class Bitrix24Sandbox {
 		await sleep(pickLatency(this.options.latencyMs));
 		const before = this.takeFault(method, 'before');
 		if (before) return this.answerFault(before, res, entry, finish);
+		// The single worker (serial mode) is freed before the answer is encoded: encoding is the
+		// sandbox's own overhead, already inside the cost model of the commands.
+		const freeWorker = await this.takeWorker();
+		const working = performance.now();
+		let answer: Answer;
+		try {
+			answer = await this.process(method, params, auth, entry, started, working);
+		} finally {
+			freeWorker();
+			entry.workFrom = working;
+			entry.workTo = performance.now();
+		}
+		// Let the next queued request take the worker before this answer is encoded.
+		if (this.options.serial) await new Promise((resolve) => setImmediate(resolve));
+		if (answer.fault) return this.answerFault(answer.fault, res, entry, finish);
+		finish(answer.status, answer.payload, answer.error);
+	}
+
+	private async process(method: string, params: Fields, auth: AuthInfo, entry: RequestLogEntry, started: number, working: number): Promise<Answer> {
+		const spent = { ms: 0 };
+		const answer = await this.processCommands(method, params, auth, entry, started, spent);
+		// The modelled cost is what the portal takes in all, from the moment the request got the
+		// worker: the sandbox's own work (and its thread being busy elsewhere) counts toward it.
+		await sleep(spent.ms - (performance.now() - working));
+		return answer;
+	}
+
+	private async processCommands(method: string, params: Fields, auth: AuthInfo, entry: RequestLogEntry, started: number, spent: { ms: number }): Promise<Answer> {
 
 		let payload: Fields;
 		if (method === 'batch') {
@@ -520,23 +601,23 @@ export class Bitrix24Sandbox {
 				const name = subMethod.toLowerCase();
 				commands.push(name);
 				if (name === 'batch') return { ok: false, error: { error: 'ERROR_BATCH_METHOD_NOT_ALLOWED', error_description: 'Method is not allowed for batch usage' } };
-				const outcome = await this.execute(name, subParams, auth, true);
+				const outcome = await this.execute(name, subParams, auth, true, spent);
 				if (!outcome.ok) return { ok: false, error: { error: outcome.error.code, error_description: outcome.error.description } };
 				return { ok: true, result: outcome.out.result, total: outcome.out.total, next: outcome.out.next, time: outcome.time };
 			});
 			entry.commands = commands;
 			payload = { result, time: this.time(started, 'batch') };
 		} else {
-			const outcome = await this.execute(method, params, auth, false);
-			if (!outcome.ok) return finish(outcome.error.status, { error: outcome.error.code, error_description: outcome.error.description }, outcome.error.code || outcome.error.description);
+			const outcome = await this.execute(method, params, auth, false, spent);
+			if (!outcome.ok) return { status: outcome.error.status, payload: { error: outcome.error.code, error_description: outcome.error.description }, error: outcome.error.code || outcome.error.description };
 			payload = { result: outcome.out.result };
 			if (outcome.out.next !== undefined) payload.next = outcome.out.next;
 			if (outcome.out.total !== undefined) payload.total = outcome.out.total;
 			payload.time = outcome.time;
 		}
 		const after = this.takeFault(method, 'after');
-		if (after) return this.answerFault(after, res, entry, finish);
-		finish(200, payload);
+		if (after) return { status: 0, payload: undefined, fault: after };
+		return { status: 200, payload };
 	}
 
 	private answerFault(kind: FaultKind, res: http.ServerResponse, entry: RequestLogEntry, finish: (status: number, payload: unknown, error?: string) => void): void {

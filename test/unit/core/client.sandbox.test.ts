@@ -180,11 +180,32 @@ describe('listAll', () => {
 		expect(calls.every((c) => c.method === 'crm.deal.list' && c.status === 200)).toBe(true);
 	});
 
-	it('reads 1,234 records in one HTTP call with batched pages', async () => {
+	it('reads 1,234 records in two HTTP calls: the first page with a count, then exactly the 24 pages left', async () => {
 		const before = sandbox.log.length;
 		const deals = await client.listAllBatched('crm.deal.list', { select: ['ID', 'STAGE_ID'] });
 		expectAllDeals(deals);
-		expect(sandbox.log.length - before).toBe(1);
+		const calls = sandbox.log.slice(before);
+		expect(calls.map((c) => [c.method, c.commands?.length])).toEqual([
+			['crm.deal.list', undefined],
+			['batch', 24],
+		]);
+	});
+
+	it('streams pages as they arrive and wastes no page command at the end', async () => {
+		const before = sandbox.log.length;
+		const chunks: number[] = [];
+		for await (const chunk of client.listPagesBatched('crm.deal.list', { select: ['ID'] }, { pagesPerCall: 10 })) chunks.push(chunk.length);
+		expect(chunks).toEqual([50, 500, 500, 184]);
+		expect(sandbox.log.slice(before).map((c) => c.commands?.length ?? 1)).toEqual([1, 10, 10, 4]);
+	});
+
+	it('reads records by ID, 50 per command, and leaves out IDs that do not exist', async () => {
+		const ids = [...Array.from({ length: 120 }, (_, i) => i + 1), 999_999, 0, 5];
+		const before = sandbox.log.length;
+		const contacts = await client.listByIds<Record<string, string>>('crm.contact.list', ids, { select: ['ID', 'NAME', 'PHONE'] });
+		expect(contacts.size).toBe(120);
+		expect(contacts.get('7')?.NAME).toBe(sandbox.portal.getContact(7).NAME);
+		expect(sandbox.log.slice(before).map((c) => [c.method, c.commands?.length])).toEqual([['batch', 3]]);
 	});
 
 	it('keeps the caller filter and counts the same records either way', async () => {

@@ -61,9 +61,10 @@ describe('Bitrix24 → Call Method in the n8n engine', () => {
 		const paired = run.data.resultData.runData['Get deal'][0].data?.main[0]?.map((item) => item.pairedItem);
 		expect(paired?.[7]).toEqual({ item: 7 });
 		const calls = sandbox.log.slice(before);
-		// One batched listing, then the reads: 120 commands in 3 requests.
+		// The listing: a counted first page, then exactly the 2 pages left; then 120 reads in 3 requests.
 		expect(calls.map((c) => [c.method, c.commands?.length])).toEqual([
-			['batch', 50],
+			['crm.deal.list', undefined],
+			['batch', 2],
 			['batch', 50],
 			['batch', 50],
 			['batch', 20],
