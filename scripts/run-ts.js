@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Runs a TypeScript entry point (demo, benchmarks, sandbox) without a build step.
+// Runs a TypeScript entry point (demo, benchmarks, sandbox) without a build step, as the main
+// module (so `require.main === module` holds in it).
 'use strict';
+const Module = require('node:module');
 const path = require('node:path');
 
 require('./register-ts');
@@ -11,4 +13,4 @@ if (!entry) {
 	process.exit(2);
 }
 process.argv = [process.argv[0], path.resolve(entry), ...args];
-require(path.resolve(entry));
+Module.runMain();
