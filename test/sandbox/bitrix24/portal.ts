@@ -22,6 +22,8 @@ export interface PortalUser {
 	IS_ADMIN: boolean;
 	TIME_ZONE: string;
 	USER_TYPE: 'employee';
+	/** Whether the user may read and change CRM records (false: "Access denied."). */
+	CRM_ACCESS?: boolean;
 }
 
 export interface PortalDepartment {

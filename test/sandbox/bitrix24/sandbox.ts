@@ -166,6 +166,8 @@ export class Bitrix24Sandbox {
 	uiUserId = 1;
 	faultRules: FaultRule[] = [];
 	randomFaults?: RandomFaults;
+	/** False: the portal is on a plan without REST (every call answers ACCESS_DENIED). */
+	restAvailable = true;
 
 	private readonly options: Required<Pick<Bitrix24SandboxOptions, 'httpsOnlyWebhooks' | 'accessTokenTtlSeconds' | 'hangMs' | 'timeScale'>> & Bitrix24SandboxOptions;
 	private readonly webhooks: Webhook[] = [];
@@ -513,6 +515,11 @@ export class Bitrix24Sandbox {
 			const holder = auth.type === 'webhook' ? 'webhook token' : 'access token';
 			return { ok: false, error: new RestError('insufficient_scope', inBatch ? '' : `The request requires higher privileges than provided by the ${holder}`, 401) };
 		}
+		if (method.startsWith('crm.') && this.portal.users.get(auth.userId)?.CRM_ACCESS === false) {
+			// Legacy CRM methods say it with an empty code; D7 ones (crm.item.*, crm.category.*) with ACCESS_DENIED.
+			const d7 = /^crm\.(item|category|stagehistory)\./.test(method);
+			return { ok: false, error: new RestError(d7 ? 'ACCESS_DENIED' : '', 'Access denied.', 400) };
+		}
 		if (this.ledger.isBlocked(auth.clientKey, method)) {
 			return { ok: false, error: new RestError('OPERATION_TIME_LIMIT', 'Method is blocked due to operation time limit.', 429) };
 		}
@@ -558,6 +565,9 @@ export class Bitrix24Sandbox {
 			return finish(e.status, { error: e.code, error_description: e.description }, e.code);
 		}
 		const method = entry.method;
+		if (!this.restAvailable) {
+			return finish(403, { error: 'ACCESS_DENIED', error_description: 'REST is available only on commercial plans.' }, 'ACCESS_DENIED');
+		}
 
 		if (!this.bucket.take()) {
 			return finish(503, { error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' }, 'QUERY_LIMIT_EXCEEDED');

@@ -72,6 +72,20 @@ describe('call', () => {
 		expect(JSON.stringify({ message: network.message, json: network.toJSON(), stack: network.stack })).not.toContain(hookCode);
 	});
 
+	it('maps access denials to the access-denied kind', async () => {
+		const clerk = sandbox.portal.addUser({ NAME: 'Без', LAST_NAME: 'Доступа', CRM_ACCESS: false });
+		const clerkClient = new Bitrix24Client({ transport: httpTransport({ baseUrl: sandbox.createWebhook({ userId: Number(clerk.ID) }).url, insecure: true }), clock: realClock });
+		await expect(clerkClient.call('crm.deal.get', { id: 1 })).rejects.toMatchObject({ code: '', kind: 'accessDenied' });
+		sandbox.restAvailable = false;
+		try {
+			const error = (await client.call('profile').catch((e) => e)) as Bitrix24Error;
+			expect(error).toMatchObject({ code: 'ACCESS_DENIED', httpStatus: 403, kind: 'accessDenied' });
+			expect(error.message).toContain('not allowed to do this (missing right, scope or plan feature)');
+		} finally {
+			sandbox.restAvailable = true;
+		}
+	});
+
 	it('refuses webhook calls over plain http, as Bitrix24 does', async () => {
 		const plain = new Bitrix24Client({ transport: httpTransport({ baseUrl: `${sandbox.httpUrl}/rest/1/${hookCode}/` }), clock: realClock });
 		await expect(plain.call('profile')).rejects.toMatchObject({ code: 'INVALID_REQUEST', description: 'Https required.' });

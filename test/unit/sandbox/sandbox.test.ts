@@ -78,6 +78,22 @@ describe('wire format', () => {
 		expect(scope.json.error).toBe('insufficient_scope');
 	});
 
+	it('denies access the two ways a portal does: no REST on the plan, no CRM rights for the user', async () => {
+		const clerk = sandbox.portal.addUser({ NAME: 'Без', LAST_NAME: 'Доступа', CRM_ACCESS: false });
+		const clerkHook = sandbox.createWebhook({ userId: Number(clerk.ID) });
+		expect((await rawCall(clerkHook.url, 'crm.deal.get', { id: 1 })).json).toEqual({ error: '', error_description: 'Access denied.' });
+		expect((await rawCall(clerkHook.url, 'crm.item.get', { entityTypeId: 2, id: 1 })).json).toEqual({ error: 'ACCESS_DENIED', error_description: 'Access denied.' });
+		expect((await rawCall(clerkHook.url, 'profile')).json.result.ID).toBe(clerk.ID);
+		sandbox.restAvailable = false;
+		try {
+			const denied = await rawCall(base, 'profile');
+			expect(denied.status).toBe(403);
+			expect(denied.json).toEqual({ error: 'ACCESS_DENIED', error_description: 'REST is available only on commercial plans.' });
+		} finally {
+			sandbox.restAvailable = true;
+		}
+	});
+
 	it('accepts form-encoded and query-string parameters too', async () => {
 		const form = await rawRequest(`${base}crm.deal.get`, { body: 'id=7', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
 		expect(form.json.result.ID).toBe('7');
