@@ -1,5 +1,7 @@
 import type { ICredentialTestRequest, ICredentialType, Icon, INodeProperties } from 'n8n-workflow';
 
+import { ignoreSslIssuesField, ratePlanField } from '../nodes/shared/n8n/credentialFields';
+
 /**
  * Bitrix24 OAuth 2.0 for a local app. n8n runs the authorization-code flow; the nodes renew the
  * access token only when Bitrix24 answers 401 `expired_token`, and n8n stores the new refresh
@@ -33,24 +35,8 @@ export class Bitrix24OAuth2Api implements ICredentialType {
 			placeholder: 'https://your-portal.bitrix24.ru',
 			description: 'The address of your Bitrix24, without a path',
 		},
-		{
-			displayName: 'Plan (Rate Limits)',
-			name: 'ratePlan',
-			type: 'options',
-			options: [
-				{ name: 'Standard (2 Requests/s, Burst 50)', value: 'standard' },
-				{ name: 'Enterprise (5 Requests/s, Burst 250)', value: 'enterprise' },
-			],
-			default: 'standard',
-			description: 'The portal plan decides how fast Bitrix24 accepts requests; the nodes pace themselves to it',
-		},
-		{
-			displayName: 'Ignore SSL Issues (Insecure)',
-			name: 'ignoreSslIssues',
-			type: 'boolean',
-			default: false,
-			description: 'Whether to accept a self-signed certificate on the portal (on-premise Bitrix24 only)',
-		},
+		ratePlanField,
+		ignoreSslIssuesField,
 		{
 			displayName: 'Authorization Server',
 			name: 'oauthServer',

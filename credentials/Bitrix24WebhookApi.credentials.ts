@@ -6,6 +6,8 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import { ignoreSslIssuesField, ratePlanField } from '../nodes/shared/n8n/credentialFields';
+
 import { parseWebhookUrl } from '../nodes/shared/bitrix24/webhookUrl';
 
 /**
@@ -40,24 +42,8 @@ export class Bitrix24WebhookApi implements ICredentialType {
 			placeholder: 'https://your-portal.bitrix24.ru/rest/1/a1b2c3d4e5f6g7h8/',
 			description: 'The inbound webhook URL. It contains a secret code: anyone with it can act as that user.',
 		},
-		{
-			displayName: 'Plan (Rate Limits)',
-			name: 'ratePlan',
-			type: 'options',
-			options: [
-				{ name: 'Standard (2 Requests/s, Burst 50)', value: 'standard' },
-				{ name: 'Enterprise (5 Requests/s, Burst 250)', value: 'enterprise' },
-			],
-			default: 'standard',
-			description: 'The portal plan decides how fast Bitrix24 accepts requests; the nodes pace themselves to it',
-		},
-		{
-			displayName: 'Ignore SSL Issues (Insecure)',
-			name: 'ignoreSslIssues',
-			type: 'boolean',
-			default: false,
-			description: 'Whether to accept a self-signed certificate (on-premise Bitrix24 only)',
-		},
+		ratePlanField,
+		ignoreSslIssuesField,
 	];
 
 	authenticate: IAuthenticate = async (credentials, requestOptions) => {

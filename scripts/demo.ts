@@ -80,6 +80,7 @@ export async function runDemo(options: { deals?: number; log?: (line: string) =>
 	log('Starting the Bitrix24 sandbox portal…');
 	const sandbox = await startBitrix24Sandbox({ seed: { deals: 60 } });
 	let n8n: RunningN8n | undefined;
+	let failure: unknown;
 	try {
 		const hook = sandbox.createWebhook();
 		log(`  portal: ${sandbox.url} (inbound webhook ${hook.url})`);
@@ -142,10 +143,11 @@ export async function runDemo(options: { deals?: number; log?: (line: string) =>
 			},
 		};
 	} catch (error) {
-		await n8n?.stop();
-		await sandbox.stop();
-		throw error;
+		failure = error;
 	}
+	await n8n?.stop();
+	await sandbox.stop();
+	throw failure;
 }
 
 if (require.main === module) {

@@ -1,0 +1,23 @@
+/** Credential fields both Bitrix24 credentials share. */
+
+import type { INodeProperties } from 'n8n-workflow';
+
+export const ratePlanField: INodeProperties = {
+	displayName: 'Plan (Rate Limits)',
+	name: 'ratePlan',
+	type: 'options',
+	options: [
+		{ name: 'Standard (2 Requests/s, Burst 50)', value: 'standard' },
+		{ name: 'Enterprise (5 Requests/s, Burst 250)', value: 'enterprise' },
+	],
+	default: 'standard',
+	description: 'The portal plan decides how fast Bitrix24 accepts requests; the nodes pace themselves to it',
+};
+
+export const ignoreSslIssuesField: INodeProperties = {
+	displayName: 'Ignore SSL Issues (Insecure)',
+	name: 'ignoreSslIssues',
+	type: 'boolean',
+	default: false,
+	description: 'Whether to accept a self-signed certificate on the portal (on-premise Bitrix24 only)',
+};
