@@ -145,13 +145,6 @@ function listItemsOrUndefined<T>(result: unknown, listKey?: string): T[] | undef
 	return undefined;
 }
 
-/** Reads the records out of a list method's `result`; throws when it is not a list. */
-export function extractListItems<T = Record<string, unknown>>(result: unknown, listKey?: string): T[] {
-	const items = listItemsOrUndefined<T>(result, listKey);
-	if (!items) throw new Error('the method did not return a list');
-	return items;
-}
-
 function findKey(params: Record<string, unknown>, name: string): string {
 	return Object.keys(params).find((key) => key.toLowerCase() === name) ?? name;
 }

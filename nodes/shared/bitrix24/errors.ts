@@ -201,16 +201,3 @@ export class Bitrix24Error extends Error {
 		return out;
 	}
 }
-
-export function isBitrix24Error(error: unknown): error is Bitrix24Error {
-	return error instanceof Bitrix24Error;
-}
-
-/** Replaces every occurrence of the given secrets (webhook codes, tokens) in a text. */
-export function redactSecrets(text: string, secrets: ReadonlyArray<string | undefined>): string {
-	let out = text;
-	for (const secret of secrets) {
-		if (secret && secret.length >= 4) out = out.split(secret).join('***');
-	}
-	return out;
-}
