@@ -6,6 +6,7 @@
 
 import {
 	ICredentialsHelper,
+	LoggerProxy,
 	NodeHelpers,
 	Workflow,
 	type ICredentialDataDecryptedObject,
@@ -29,6 +30,10 @@ import { Bitrix24WebhookApi } from '../../credentials/Bitrix24WebhookApi.credent
 import { Bitrix24 } from '../../nodes/Bitrix24/Bitrix24.node';
 
 export const PACKAGE = 'n8n-nodes-bitrix24-nps';
+
+// n8n logs node errors; the tests read them from the run data instead.
+const quiet = () => undefined;
+LoggerProxy.init({ error: quiet, warn: quiet, info: quiet, debug: quiet, verbose: quiet } as unknown as Parameters<typeof LoggerProxy.init>[0]);
 
 /** Our nodes by type name, as n8n names them for an installed community package. */
 const OUR_NODES: Record<string, () => INodeType | IVersionedNodeType> = {
