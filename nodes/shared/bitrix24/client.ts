@@ -217,6 +217,7 @@ export class Bitrix24Client {
 		params: Record<string, unknown>,
 		idempotent: boolean,
 		operatingMethods: string[] = [method],
+		counter?: { calls: number },
 	): Promise<CallResult<T>> {
 		if (!SAFE_METHOD.test(method)) {
 			throw new Bitrix24Error({ code: 'ERROR_METHOD_NOT_FOUND', description: 'Method name is not valid', method }, 'invalidInput');
@@ -240,6 +241,7 @@ export class Bitrix24Client {
 
 			let answerOrFailure: Bitrix24Response | TransportError;
 			this.httpCalls++;
+			if (counter) counter.calls++;
 			const generation = this.authGeneration;
 			try {
 				answerOrFailure = await this.transport({ method, params, timeoutMs: this.timeoutMs });
@@ -431,14 +433,14 @@ export class Bitrix24Client {
 		const chunkMethods = [...new Set(methods.values())];
 		const idempotent = chunkMethods.every(isIdempotentMethod);
 		for (let attempt = 1; ; attempt++) {
-			const before = this.httpCalls;
-			const { result, time } = await this.request<unknown>(
-				'batch',
-				{ halt: options.halt ? 1 : 0, cmd },
-				idempotent,
-				chunkMethods,
-			);
-			outcome.httpCalls += this.httpCalls - before;
+			const counter = { calls: 0 };
+			let answer: CallResult<unknown>;
+			try {
+				answer = await this.request<unknown>('batch', { halt: options.halt ? 1 : 0, cmd }, idempotent, chunkMethods, counter);
+			} finally {
+				outcome.httpCalls += counter.calls;
+			}
+			const { result, time } = answer;
 			const envelope = asMap(result);
 			const results = asMap(envelope.result);
 			const errors = asMap(envelope.result_error);
