@@ -6,7 +6,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { ignoreSslIssuesField, ratePlanField } from '../nodes/shared/n8n/credentialFields';
+import { applicationTokenField, ignoreSslIssuesField, ratePlanField } from '../nodes/shared/n8n/credentialFields';
 
 import { parseWebhookUrl } from '../nodes/shared/bitrix24/webhookUrl';
 
@@ -44,6 +44,7 @@ export class Bitrix24WebhookApi implements ICredentialType {
 		},
 		ratePlanField,
 		ignoreSslIssuesField,
+		applicationTokenField,
 	];
 
 	authenticate: IAuthenticate = async (credentials, requestOptions) => {

@@ -16,28 +16,48 @@ import {
 	type INodeCredentialsDetails,
 	type INodeType,
 	type INodeTypes,
+	type IDataObject,
+	type INodeExecutionData,
 	type IRun,
+	type IWebhookResponseData,
 	type IRunExecutionData,
 	type IVersionedNodeType,
 	type IWorkflowBase,
 	type IWorkflowExecuteAdditionalData,
 	type WorkflowExecuteMode,
 } from 'n8n-workflow';
-import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import { ExecutionLifecycleHooks, HookContext, PollContext, WebhookContext, WorkflowExecute } from 'n8n-core';
+import { createRequire } from 'node:module';
+import { parse as parseQueryString } from 'node:querystring';
 
 import { Bitrix24OAuth2Api } from '../../credentials/Bitrix24OAuth2Api.credentials';
 import { Bitrix24WebhookApi } from '../../credentials/Bitrix24WebhookApi.credentials';
 import { Bitrix24 } from '../../nodes/Bitrix24/Bitrix24.node';
+import { Bitrix24PollTrigger } from '../../nodes/Bitrix24PollTrigger/Bitrix24PollTrigger.node';
+import { Bitrix24Trigger } from '../../nodes/Bitrix24Trigger/Bitrix24Trigger.node';
 
 export const PACKAGE = 'n8n-nodes-bitrix24-nps';
 
 // n8n logs node errors; the tests read them from the run data instead.
+// Node contexts log through the DI container's Logger, the engine through LoggerProxy: both are
+// quiet, and a webhook call's node logs are captured for its outcome.
 const quiet = () => undefined;
+let logSink: ((level: string, message: string) => void) | undefined;
+const testLogger = Object.fromEntries(
+	['error', 'warn', 'info', 'debug', 'verbose'].map((level) => [level, (message: string) => logSink?.(level, String(message))]),
+) as Record<string, (message: string) => void>;
+// n8n-core has its own copies of @n8n/di and @n8n/backend-common: use the ones it resolves.
+const fromCore = createRequire(require.resolve('n8n-core'));
+const { Container } = fromCore('@n8n/di') as { Container: { set(token: unknown, value: unknown): void } };
+const { Logger } = fromCore('@n8n/backend-common') as { Logger: unknown };
+Container.set(Logger, { ...testLogger, scoped: () => testLogger });
 LoggerProxy.init({ error: quiet, warn: quiet, info: quiet, debug: quiet, verbose: quiet } as unknown as Parameters<typeof LoggerProxy.init>[0]);
 
 /** Our nodes by type name, as n8n names them for an installed community package. */
 const OUR_NODES: Record<string, () => INodeType | IVersionedNodeType> = {
 	[`${PACKAGE}.bitrix24`]: () => new Bitrix24(),
+	[`${PACKAGE}.bitrix24Trigger`]: () => new Bitrix24Trigger(),
+	[`${PACKAGE}.bitrix24PollTrigger`]: () => new Bitrix24PollTrigger(),
 };
 
 /** Built-in nodes the templates and tests use, loaded from n8n-nodes-base's build. */
@@ -144,20 +164,9 @@ export interface EngineRun {
 	error(nodeName: string): (Error & { description?: string; context?: Record<string, unknown> }) | undefined;
 }
 
-/** Runs a workflow from its first trigger-less start node (a Manual Trigger). */
-export async function runWorkflow(
-	workflow: Pick<IWorkflowBase, 'nodes' | 'connections'> & { settings?: IWorkflowBase['settings'] },
-	options: { credentials?: Record<string, ICredentialDataDecryptedObject>; mode?: WorkflowExecuteMode } = {},
-): Promise<EngineRun> {
-	const nodeTypes = new TestNodeTypes();
-	const instance = new Workflow({ id: 'test', nodes: workflow.nodes as INode[], connections: workflow.connections, nodeTypes, active: false, settings: workflow.settings });
-	const hooks = new ExecutionLifecycleHooks('manual', 'test-execution', { id: 'test', name: 'test' } as IWorkflowBase);
-	let resolveRun: (run: IRun) => void = () => undefined;
-	const finished = new Promise<IRun>((resolve) => (resolveRun = resolve));
-	hooks.addHandler('workflowExecuteAfter', (run) => resolveRun(run));
-	const additionalData = {
-		hooks,
-		credentialsHelper: new TestCredentialsHelper({ ...(options.credentials ?? {}) }),
+function makeAdditionalData(credentials: Record<string, ICredentialDataDecryptedObject>, extra: Record<string, unknown> = {}): IWorkflowExecuteAdditionalData {
+	return {
+		credentialsHelper: new TestCredentialsHelper({ ...credentials }),
 		executeWorkflow: async () => {
 			throw new Error('sub-workflows are not available in the test engine');
 		},
@@ -174,7 +183,101 @@ export async function runWorkflow(
 		logAiEvent: () => undefined,
 		setExecutionStatus: () => undefined,
 		sendDataToUI: () => undefined,
+		...extra,
 	} as unknown as IWorkflowExecuteAdditionalData;
+}
+
+function singleNodeWorkflow(node: INode, staticData?: IDataObject): Workflow {
+	return new Workflow({ id: 'test-workflow', nodes: [node], connections: {}, nodeTypes: new TestNodeTypes(), active: true, staticData });
+}
+
+export interface WebhookCall {
+	/** The request body exactly as sent (form-encoded or JSON). */
+	rawBody: string;
+	contentType?: string;
+	query?: Record<string, string>;
+	headers?: Record<string, string>;
+}
+
+export interface WebhookOutcome {
+	status: number;
+	body: unknown;
+	/** What webhook() returned (workflowData means an execution would start). */
+	result: IWebhookResponseData;
+	logs: Array<{ level: string; message: string }>;
+}
+
+/** Calls a trigger's webhook() the way n8n does (n8n's WebhookContext, its body parsing). */
+export async function callWebhook(node: INode, call: WebhookCall, options: { credentials: Record<string, ICredentialDataDecryptedObject>; mode?: WorkflowExecuteMode }): Promise<WebhookOutcome> {
+	const contentType = call.contentType ?? 'application/x-www-form-urlencoded';
+	const body = contentType.includes('json') ? JSON.parse(call.rawBody || '{}') : { ...parseQueryString(call.rawBody) };
+	const request = { body, rawBody: Buffer.from(call.rawBody), headers: { 'content-type': contentType, ...(call.headers ?? {}) }, query: call.query ?? {}, params: {} };
+	const response = { statusCode: 200, sent: undefined as unknown };
+	const fakeResponse = {
+		status(code: number) {
+			response.statusCode = code;
+			return fakeResponse;
+		},
+		json(value: unknown) {
+			response.sent = value;
+			return fakeResponse;
+		},
+		send(value: unknown) {
+			response.sent = value;
+			return fakeResponse;
+		},
+		end() {
+			return fakeResponse;
+		},
+		setHeader() {
+			return fakeResponse;
+		},
+	};
+	const logs: WebhookOutcome['logs'] = [];
+	logSink = (level, message) => logs.push({ level, message });
+	try {
+		const workflow = singleNodeWorkflow(node);
+		const nodeType = workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion) as INodeType;
+		const additionalData = makeAdditionalData(options.credentials, { httpRequest: request, httpResponse: fakeResponse });
+		const context = new WebhookContext(workflow, node, additionalData, options.mode ?? 'webhook', { webhookDescription: { name: 'default', httpMethod: 'POST', path: 'events' } } as never, [], null);
+		const result = await (nodeType.webhook as (this: unknown) => Promise<IWebhookResponseData>).call(context);
+		return { status: response.statusCode, body: response.sent, result, logs };
+	} finally {
+		logSink = undefined;
+	}
+}
+
+/** Runs a poll trigger's poll() once, as n8n does on a tick (or as "Fetch test event" in manual mode). */
+export async function callPoll(node: INode, options: { credentials: Record<string, ICredentialDataDecryptedObject>; staticData: IDataObject; mode?: 'trigger' | 'manual' }): Promise<INodeExecutionData[][] | null> {
+	const workflow = singleNodeWorkflow(node, options.staticData);
+	const nodeType = workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion) as INodeType;
+	const mode = options.mode ?? 'trigger';
+	const context = new PollContext(workflow, node, makeAdditionalData(options.credentials), mode, mode === 'manual' ? 'manual' : 'activate');
+	return await (nodeType.poll as (this: unknown) => Promise<INodeExecutionData[][] | null>).call(context);
+}
+
+/** Calls one of a trigger's webhookMethods (checkExists, create, delete). */
+export async function callHook(node: INode, method: 'checkExists' | 'create' | 'delete', options: { credentials: Record<string, ICredentialDataDecryptedObject>; webhookBaseUrl?: string }): Promise<boolean> {
+	const workflow = singleNodeWorkflow(node);
+	const nodeType = workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion) as INodeType;
+	const additionalData = makeAdditionalData(options.credentials, options.webhookBaseUrl ? { webhookBaseUrl: options.webhookBaseUrl } : {});
+	const context = new HookContext(workflow, node, additionalData, 'trigger', 'activate', { webhookDescription: (nodeType.description.webhooks ?? [])[0] } as never);
+	const methods = nodeType.webhookMethods?.default as Record<string, (this: unknown) => Promise<boolean>>;
+	return await methods[method].call(context);
+}
+
+/** Runs a workflow from its first trigger-less start node (a Manual Trigger). */
+export async function runWorkflow(
+	workflow: Pick<IWorkflowBase, 'nodes' | 'connections'> & { settings?: IWorkflowBase['settings'] },
+	options: { credentials?: Record<string, ICredentialDataDecryptedObject>; mode?: WorkflowExecuteMode } = {},
+): Promise<EngineRun> {
+	const nodeTypes = new TestNodeTypes();
+	const instance = new Workflow({ id: 'test', nodes: workflow.nodes as INode[], connections: workflow.connections, nodeTypes, active: false, settings: workflow.settings });
+	const hooks = new ExecutionLifecycleHooks('manual', 'test-execution', { id: 'test', name: 'test' } as IWorkflowBase);
+	let resolveRun: (run: IRun) => void = () => undefined;
+	const finished = new Promise<IRun>((resolve) => (resolveRun = resolve));
+	hooks.addHandler('workflowExecuteAfter', (run) => resolveRun(run));
+	const additionalData = makeAdditionalData(options.credentials ?? {}, { hooks });
 
 	const start = instance.getStartNode();
 	if (!start) throw new Error('The workflow has no start node');

@@ -277,3 +277,21 @@ export function resolveBranch(deal: Raw, field: string | undefined, definition: 
 	const item = list.find((entry) => str(entry.ID) === value);
 	return { field, value, name: item ? str(item.VALUE) : value };
 }
+
+/** A stage entry from the stage history: the deal may have moved on since. */
+export interface StageEntry {
+	stageId: string;
+	semantic: string;
+	movedAt: string;
+}
+
+/** The deal as of a past stage entry: that stage, that moment, that entry's key. */
+export function asOfEntry(enriched: EnrichedDeal, entry: StageEntry): EnrichedDeal {
+	const sameStage = entry.stageId === enriched.stage.id;
+	return {
+		...enriched,
+		stage: { ...enriched.stage, id: entry.stageId, semantic: entry.semantic, name: sameStage ? enriched.stage.name : entry.stageId },
+		movedAt: entry.movedAt,
+		eventKey: dealEventKey(enriched.deal.id, entry.stageId, entry.movedAt),
+	};
+}

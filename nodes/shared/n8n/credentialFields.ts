@@ -21,3 +21,13 @@ export const ignoreSslIssuesField: INodeProperties = {
 	default: false,
 	description: 'Whether to accept a self-signed certificate on the portal (on-premise Bitrix24 only)',
 };
+
+export const applicationTokenField: INodeProperties = {
+	displayName: 'Application Token (for Events)',
+	name: 'applicationToken',
+	type: 'string',
+	typeOptions: { password: true },
+	default: '',
+	description:
+		'For the Bitrix24 Trigger: the application token Bitrix24 shows for the outgoing webhook (or gives the app at installation). Events that do not carry it are refused.',
+};

@@ -609,6 +609,13 @@ export const METHODS: Record<string, MethodDefinition> = {
 			return { result: { item: smartItemOut(ctx.portal, entityTypeId, item, originalUf(params)) }, records: 1 };
 		},
 	},
+	'crm.type.list': {
+		scope: 'crm',
+		handler: (_params, { portal }) => {
+			const types = [...portal.smartProcessTypes.values()].map((t) => ({ id: t.id, title: t.title, code: t.code, entityTypeId: t.entityTypeId, isCategoriesEnabled: t.isCategoriesEnabled, isStagesEnabled: t.isStagesEnabled, isClientEnabled: t.isClientEnabled, relations: t.relations ?? {} }));
+			return { result: { types }, total: types.length, records: types.length };
+		},
+	},
 	// --- timeline, tasks, notifications ---------------------------------------------------------
 	'crm.timeline.comment.add': {
 		scope: 'crm',

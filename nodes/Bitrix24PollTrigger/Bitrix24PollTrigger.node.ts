@@ -1,0 +1,215 @@
+import {
+	type IDataObject,
+	type ILoadOptionsFunctions,
+	type INodeExecutionData,
+	type INodePropertyOptions,
+	type INodeType,
+	type INodeTypeDescription,
+	type IPollFunctions,
+	NodeConnectionTypes,
+} from 'n8n-workflow';
+
+import { judge, type DealEventOptions, type StageFilter } from '../shared/bitrix24/dealEvents';
+import { asOfEntry, enrichDeals } from '../shared/bitrix24/deals';
+import { bitrix24ClientFor, LOCAL_APP_CREDENTIAL, WEBHOOK_CREDENTIAL } from '../shared/n8n/bitrix24Client';
+import { dealEventItem } from '../shared/n8n/dealItems';
+import { toNodeError } from '../shared/n8n/errors';
+import { getDealFields, getPipelines, getStages } from '../shared/n8n/loadOptions';
+
+interface HistoryRecord {
+	ID: number;
+	OWNER_ID: number;
+	STAGE_ID: string;
+	STAGE_SEMANTIC_ID: string;
+	CREATED_TIME: string;
+	CATEGORY_ID: number;
+}
+
+interface Cursor {
+	/** The last stage-history record looked at. */
+	lastHistoryId?: number;
+}
+
+function historyFilter(filter: StageFilter): Record<string, unknown> {
+	if (filter.mode === 'anyWon') return { STAGE_SEMANTIC_ID: 'S' };
+	if (filter.mode === 'stages') return { '@STAGE_ID': filter.stageIds };
+	return {};
+}
+
+export class Bitrix24PollTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Bitrix24 Poll Trigger',
+		name: 'bitrix24PollTrigger',
+		icon: { light: 'file:../../icons/bitrix24.svg', dark: 'file:../../icons/bitrix24.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		polling: true,
+		subtitle: '={{ "Deals reaching " + ({"anyWon": "a won stage", "stages": "chosen stages", "any": "any stage"}[$parameter["stageMode"]] ?? "a stage") }}',
+		description: 'Checks Bitrix24 for deals that reached a stage; needs no public URL',
+		defaults: { name: 'Bitrix24 Poll Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{ name: WEBHOOK_CREDENTIAL, required: true, displayOptions: { show: { authentication: ['webhook'] } } },
+			{ name: LOCAL_APP_CREDENTIAL, required: true, displayOptions: { show: { authentication: ['oAuth2'] } } },
+		],
+		properties: [
+			{
+				displayName:
+					'Reads the deals\' stage history (crm.stagehistory.list) every poll and emits each deal that entered a chosen stage since the last poll. The first time the workflow is published it starts from now, unless you set a date to catch up from.',
+				name: 'pollNotice',
+				type: 'notice',
+				default: '',
+			},
+			{
+				displayName: 'Authentication',
+				name: 'authentication',
+				type: 'options',
+				options: [
+					{ name: 'Inbound Webhook', value: 'webhook' },
+					{ name: 'OAuth2 (Local App)', value: 'oAuth2' },
+				],
+				default: 'webhook',
+			},
+			{
+				displayName: 'Deal Reached',
+				name: 'stageMode',
+				type: 'options',
+				options: [
+					{ name: 'Any Won Stage', value: 'anyWon', description: 'Any pipeline\'s success stage' },
+					{ name: 'Chosen Stages', value: 'stages' },
+					{ name: 'Any Stage', value: 'any' },
+				],
+				default: 'anyWon',
+			},
+			{
+				displayName: 'Pipeline Name or ID',
+				name: 'pipeline',
+				type: 'options',
+				typeOptions: { loadOptionsMethod: 'getPipelines' },
+				default: '',
+				description: 'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
+				displayOptions: { show: { stageMode: ['stages'] } },
+			},
+			{
+				displayName: 'Stage Names or IDs',
+				name: 'stages',
+				type: 'multiOptions',
+				typeOptions: { loadOptionsMethod: 'getStages', loadOptionsDependsOn: ['pipeline'] },
+				default: [],
+				description: 'Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
+				displayOptions: { show: { stageMode: ['stages'] } },
+			},
+			{
+				displayName: 'Branch Field Name or ID',
+				name: 'branchField',
+				type: 'options',
+				typeOptions: { loadOptionsMethod: 'getDealFields' },
+				default: '',
+				description: 'The deal field that holds the branch or city; a list field is read as its text. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+			},
+			{
+				displayName: 'Catch Up From',
+				name: 'backfillFrom',
+				type: 'dateTime',
+				default: '',
+				description: 'On the first poll, emit the deals that reached the stage since this moment. Empty: start from now.',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [
+					{
+						displayName: 'Skip Deals Marked in Field Name or ID',
+						name: 'markerField',
+						type: 'options',
+						typeOptions: { loadOptionsMethod: 'getDealFields' },
+						default: '',
+						description:
+							'A deal field the workflow fills with the item\'s eventKey once it acted; deals whose field holds the key are skipped. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+					},
+					{
+						displayName: 'Include Raw Records',
+						name: 'includeRaw',
+						type: 'boolean',
+						default: true,
+						description: 'Whether to add the deal, contact and employee as Bitrix24 returned them',
+					},
+					{
+						displayName: 'Max Entries Per Poll',
+						name: 'maxPerPoll',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 2500,
+						description: 'The rest waits for the next poll',
+					},
+				],
+			},
+		],
+	};
+
+	methods = {
+		loadOptions: { getPipelines, getStages, getDealFields } as Record<string, (this: ILoadOptionsFunctions) => Promise<INodePropertyOptions[]>>,
+	};
+
+	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
+		const cursor = this.getWorkflowStaticData('node') as Cursor;
+		const manual = this.getMode() === 'manual';
+		const mode = this.getNodeParameter('stageMode', 'anyWon') as string;
+		const stages: StageFilter = mode === 'stages' ? { mode, stageIds: (this.getNodeParameter('stages', []) as string[]).map(String) } : mode === 'any' ? { mode } : { mode: 'anyWon' };
+		const options = this.getNodeParameter('options', {}) as { markerField?: string; includeRaw?: boolean; maxPerPoll?: number };
+		const eventOptions: DealEventOptions = {
+			stages,
+			branchField: (this.getNodeParameter('branchField', '') as string) || undefined,
+			markerField: options.markerField || undefined,
+		};
+		const client = await bitrix24ClientFor(this);
+		const select = ['ID', 'OWNER_ID', 'STAGE_ID', 'STAGE_SEMANTIC_ID', 'CREATED_TIME', 'CATEGORY_ID', 'TYPE_ID'];
+
+		try {
+			let records: HistoryRecord[];
+			if (manual && cursor.lastHistoryId === undefined) {
+				// "Fetch test event": the newest matching entry, without moving the cursor.
+				const { result } = await client.call<{ items: HistoryRecord[] }>('crm.stagehistory.list', { entityTypeId: 2, filter: historyFilter(stages), order: { ID: 'DESC' }, select, start: -1 });
+				records = (result.items ?? []).slice(0, 1);
+			} else if (cursor.lastHistoryId === undefined) {
+				const backfill = this.getNodeParameter('backfillFrom', '') as string;
+				if (!backfill) {
+					// First activation: start from now.
+					const { result } = await client.call<{ items: HistoryRecord[] }>('crm.stagehistory.list', { entityTypeId: 2, order: { ID: 'DESC' }, select: ['ID'], start: -1 });
+					cursor.lastHistoryId = Number(result.items?.[0]?.ID ?? 0);
+					return null;
+				}
+				records = await client.listAll<HistoryRecord>('crm.stagehistory.list', { entityTypeId: 2, filter: { ...historyFilter(stages), '>=CREATED_TIME': new Date(backfill).toISOString() }, select }, { limit: options.maxPerPoll ?? 2500 });
+			} else {
+				records = await client.listAll<HistoryRecord>('crm.stagehistory.list', { entityTypeId: 2, filter: { ...historyFilter(stages), '>ID': cursor.lastHistoryId }, select }, { limit: options.maxPerPoll ?? 2500 });
+			}
+			if (!manual && records.length) cursor.lastHistoryId = Math.max(cursor.lastHistoryId ?? 0, ...records.map((r) => Number(r.ID)));
+			if (!records.length) return null;
+
+			const { deals, failures } = await enrichDeals(client, records.map((r) => Number(r.OWNER_ID)), eventOptions);
+			const items: INodeExecutionData[] = [];
+			for (const record of records) {
+				const enriched = deals.get(Number(record.OWNER_ID));
+				if (!enriched) {
+					const failure = failures.get(Number(record.OWNER_ID));
+					this.logger.warn(`Bitrix24 Poll Trigger: deal ${record.OWNER_ID} could not be read (${failure?.message ?? 'not found'}); skipped`);
+					continue;
+				}
+				const entry = asOfEntry(enriched, { stageId: String(record.STAGE_ID), semantic: String(record.STAGE_SEMANTIC_ID), movedAt: String(record.CREATED_TIME) });
+				const decision = judge(entry, eventOptions, undefined, !manual);
+				if (!decision.emit) {
+					this.logger.debug(`Bitrix24 Poll Trigger: ${decision.detail}`);
+					continue;
+				}
+				items.push({ json: dealEventItem(decision.deal, { source: 'polling', event: 'STAGE_HISTORY', includeRaw: options.includeRaw !== false }) as IDataObject });
+			}
+			return items.length ? [items] : null;
+		} catch (error) {
+			throw toNodeError(this.getNode(), error, { itemIndex: 0, note: 'Polling the deals\' stage history failed; the next poll tries again from the same point.' });
+		}
+	}
+}

@@ -1,0 +1,29 @@
+/** The item a deal event becomes, the same from every trigger source. */
+
+import type { IDataObject } from 'n8n-workflow';
+
+import type { EnrichedDeal } from '../bitrix24/deals';
+
+export interface DealItemContext {
+	/** outgoingWebhook, robot, appEvents, polling, or an operation name. */
+	source: string;
+	/** ONCRMDEALUPDATE, ROBOT, STAGE_HISTORY… */
+	event?: string;
+	includeRaw?: boolean;
+}
+
+export function dealEventItem(deal: EnrichedDeal, context: DealItemContext): IDataObject {
+	const item: IDataObject = {
+		eventKey: deal.eventKey,
+		source: context.source,
+		...(context.event ? { event: context.event } : {}),
+		movedAt: deal.movedAt,
+		deal: { ...deal.deal },
+		contact: deal.contact ? { ...deal.contact } : null,
+		responsible: deal.responsible ? { ...deal.responsible } : null,
+		branch: deal.branch ? { ...deal.branch } : null,
+		stage: { ...deal.stage },
+	};
+	if (context.includeRaw !== false) item.raw = deal.raw as unknown as IDataObject;
+	return item;
+}
