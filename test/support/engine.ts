@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports -- test tooling: runs in Node test processes, never inside n8n */
 /**
  * Runs workflows in n8n's own engine (n8n-core's WorkflowExecute), inside jest: our nodes from
  * source, n8n's built-in nodes from n8n-nodes-base, credentials given per test. The HTTP calls

