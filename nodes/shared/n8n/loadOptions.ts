@@ -6,6 +6,7 @@
 import type { ILoadOptionsFunctions, INodePropertyOptions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { stageEntityId } from '../bitrix24/crmActions';
 import { bitrix24ClientFor } from './bitrix24Client';
 
 type Raw = Record<string, unknown>;
@@ -14,17 +15,6 @@ async function client(ctx: ILoadOptionsFunctions) {
 	const authentication = (ctx.getCurrentNodeParameter('authentication') as string | undefined) ?? 'webhook';
 	const source = ctx.getCurrentNodeParameter('source') as string | undefined;
 	return bitrix24ClientFor(ctx, source === 'appEvents' ? 'oAuth2' : authentication);
-}
-
-/** The stage list's entity ID for a pipeline: DEAL_STAGE for the default one, DEAL_STAGE_<n> else. */
-export function stageEntityId(categoryId: number): string {
-	return categoryId === 0 ? 'DEAL_STAGE' : `DEAL_STAGE_${categoryId}`;
-}
-
-/** The pipeline a stage belongs to, read from its code (`C3:WON` → 3, `WON` → 0). */
-export function categoryOfStage(stageId: string): number {
-	const match = /^C(\d+):/.exec(stageId);
-	return match ? Number(match[1]) : 0;
 }
 
 export async function getPipelines(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
