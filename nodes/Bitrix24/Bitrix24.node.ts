@@ -8,7 +8,14 @@ import {
 } from 'n8n-workflow';
 
 import { bitrix24ClientFor, LOCAL_APP_CREDENTIAL, WEBHOOK_CREDENTIAL } from '../shared/n8n/bitrix24Client';
+import { searchDeals, searchSmartProcesses, searchStages, searchUsers } from '../shared/n8n/listSearch';
+import { getAllStages, getDealFields, getSmartProcesses, getSmartProcessFields, getUsers, getWritableDealFields } from '../shared/n8n/loadOptions';
 import { callMethodProperties, executeCallMethod } from './actions/callMethod';
+import { dealOperations, dealProperties, executeDeal } from './actions/deal';
+import { executeNotification, notificationOperations, notificationProperties } from './actions/notification';
+import { executeSmartProcess, smartProcessOperations, smartProcessProperties } from './actions/smartProcess';
+import { executeTask, taskOperations, taskProperties } from './actions/task';
+import { executeTimeline, timelineOperations, timelineProperties } from './actions/timeline';
 
 export class Bitrix24 implements INodeType {
 	description: INodeTypeDescription = {
@@ -17,7 +24,7 @@ export class Bitrix24 implements INodeType {
 		icon: { light: 'file:../../icons/bitrix24.svg', dark: 'file:../../icons/bitrix24.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ $parameter["method"] ? "Call " + $parameter["method"] : "Call method" }}',
+		subtitle: '={{ $parameter["resource"] === "restApi" ? "Call " + ($parameter["method"] || "method") : $parameter["operation"] + ": " + $parameter["resource"] }}',
 		description: 'Work with Bitrix24 CRM through its REST API, batched and paced to the portal limits',
 		defaults: { name: 'Bitrix24' },
 		usableAsTool: true,
@@ -43,9 +50,21 @@ export class Bitrix24 implements INodeType {
 				name: 'resource',
 				type: 'options',
 				noDataExpression: true,
-				options: [{ name: 'REST API', value: 'restApi' }],
-				default: 'restApi',
+				options: [
+					{ name: 'Deal', value: 'deal' },
+					{ name: 'Notification', value: 'notification' },
+					{ name: 'REST API', value: 'restApi', description: 'Any Bitrix24 method' },
+					{ name: 'Smart Process', value: 'smartProcess' },
+					{ name: 'Task', value: 'task' },
+					{ name: 'Timeline', value: 'timeline' },
+				],
+				default: 'deal',
 			},
+			dealOperations,
+			timelineOperations,
+			taskOperations,
+			notificationOperations,
+			smartProcessOperations,
 			{
 				displayName: 'Operation',
 				name: 'operation',
@@ -63,14 +82,39 @@ export class Bitrix24 implements INodeType {
 				default: 'callMethod',
 			},
 			...callMethodProperties,
+			...dealProperties,
+			...timelineProperties,
+			...taskProperties,
+			...notificationProperties,
+			...smartProcessProperties,
 		],
+	};
+
+	methods = {
+		loadOptions: { getAllStages, getDealFields, getSmartProcesses, getSmartProcessFields, getUsers, getWritableDealFields },
+		listSearch: { searchDeals, searchSmartProcesses, searchStages, searchUsers },
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
+		const resource = this.getNodeParameter('resource', 0) as string;
 		const operation = this.getNodeParameter('operation', 0) as string;
 		const client = await bitrix24ClientFor(this);
-		if (operation === 'callMethod') return [await executeCallMethod.call(this, client, items)];
-		throw new NodeOperationError(this.getNode(), `The operation "${operation}" is not known`);
+		switch (resource) {
+			case 'restApi':
+				return [await executeCallMethod.call(this, client, items)];
+			case 'deal':
+				return [await executeDeal.call(this, client, items, operation)];
+			case 'timeline':
+				return [await executeTimeline.call(this, client, items, operation)];
+			case 'task':
+				return [await executeTask.call(this, client, items, operation)];
+			case 'notification':
+				return [await executeNotification.call(this, client, items, operation)];
+			case 'smartProcess':
+				return [await executeSmartProcess.call(this, client, items, operation)];
+			default:
+				throw new NodeOperationError(this.getNode(), `The resource "${resource}" is not known`);
+		}
 	}
 }

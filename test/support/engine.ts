@@ -19,6 +19,8 @@ import {
 	type INodeTypes,
 	type IDataObject,
 	type INodeExecutionData,
+	type INodeListSearchResult,
+	type INodePropertyOptions,
 	type IRun,
 	type IWebhookResponseData,
 	type IRunExecutionData,
@@ -27,7 +29,7 @@ import {
 	type IWorkflowExecuteAdditionalData,
 	type WorkflowExecuteMode,
 } from 'n8n-workflow';
-import { ExecutionLifecycleHooks, HookContext, PollContext, WebhookContext, WorkflowExecute } from 'n8n-core';
+import { ExecutionLifecycleHooks, HookContext, LoadOptionsContext, PollContext, WebhookContext, WorkflowExecute } from 'n8n-core';
 import { createRequire } from 'node:module';
 import { parse as parseQueryString } from 'node:querystring';
 
@@ -257,6 +259,29 @@ export async function callPoll(node: INode, options: { credentials: Record<strin
 	return await (nodeType.poll as (this: unknown) => Promise<INodeExecutionData[][] | null>).call(context);
 }
 
+/** The editor asking a node for a dropdown (loadOptions) with the node's current parameters. */
+export async function callLoadOptions(node: INode, method: string, options: { credentials: Record<string, ICredentialDataDecryptedObject> }): Promise<INodePropertyOptions[]> {
+	const { nodeType, context } = loadOptionsContext(node, options.credentials);
+	const load = nodeType.methods?.loadOptions?.[method];
+	if (!load) throw new Error(`${node.type} has no loadOptions method ${method}`);
+	return await load.call(context as never);
+}
+
+/** The editor searching a resource locator's "From List" (listSearch) with the node's current parameters. */
+export async function callListSearch(node: INode, method: string, options: { credentials: Record<string, ICredentialDataDecryptedObject>; filter?: string; paginationToken?: string }): Promise<INodeListSearchResult> {
+	const { nodeType, context } = loadOptionsContext(node, options.credentials);
+	const search = nodeType.methods?.listSearch?.[method];
+	if (!search) throw new Error(`${node.type} has no listSearch method ${method}`);
+	return await search.call(context as never, options.filter, options.paginationToken);
+}
+
+function loadOptionsContext(node: INode, credentials: Record<string, ICredentialDataDecryptedObject>) {
+	const workflow = singleNodeWorkflow(node);
+	const nodeType = workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion) as INodeType;
+	const additionalData = makeAdditionalData(credentials, { currentNodeParameters: node.parameters });
+	return { nodeType, context: new LoadOptionsContext(workflow, node, additionalData, 'parameters') };
+}
+
 /** Calls one of a trigger's webhookMethods (checkExists, create, delete). */
 export async function callHook(node: INode, method: 'checkExists' | 'create' | 'delete', options: { credentials: Record<string, ICredentialDataDecryptedObject>; webhookBaseUrl?: string }): Promise<boolean> {
 	const workflow = singleNodeWorkflow(node);
@@ -270,7 +295,13 @@ export async function callHook(node: INode, method: 'checkExists' | 'create' | '
 /** Runs a workflow from its first trigger-less start node (a Manual Trigger). */
 export async function runWorkflow(
 	workflow: Pick<IWorkflowBase, 'nodes' | 'connections'> & { settings?: IWorkflowBase['settings'] },
-	options: { credentials?: Record<string, ICredentialDataDecryptedObject>; mode?: WorkflowExecuteMode } = {},
+	options: {
+		credentials?: Record<string, ICredentialDataDecryptedObject>;
+		mode?: WorkflowExecuteMode;
+		/** Items the start node is given (a No Operation start node passes them on). */
+		input?: IDataObject[];
+		startNode?: string;
+	} = {},
 ): Promise<EngineRun> {
 	const nodeTypes = new TestNodeTypes();
 	const instance = new Workflow({ id: 'test', nodes: workflow.nodes as INode[], connections: workflow.connections, nodeTypes, active: false, settings: workflow.settings });
@@ -280,14 +311,14 @@ export async function runWorkflow(
 	hooks.addHandler('workflowExecuteAfter', (run) => resolveRun(run));
 	const additionalData = makeAdditionalData(options.credentials ?? {}, { hooks });
 
-	const start = instance.getStartNode();
+	const start = options.startNode ? instance.getNode(options.startNode) : instance.getStartNode();
 	if (!start) throw new Error('The workflow has no start node');
 	const runExecutionData: IRunExecutionData = {
 		resultData: { runData: {} },
 		executionData: {
 			contextData: {},
 			metadata: {},
-			nodeExecutionStack: [{ node: start, data: { main: [[{ json: {} }]] }, source: null }],
+			nodeExecutionStack: [{ node: start, data: { main: [(options.input ?? [{}]).map((json) => ({ json }))] }, source: null }],
 			waitingExecution: {},
 			waitingExecutionSource: {},
 		},

@@ -7,6 +7,7 @@
 
 import type { BatchCommand, Bitrix24Client } from './client';
 import { Bitrix24Error } from './errors';
+import { KeyedQueue } from './dealEvents';
 import { MAX_BATCH_COMMANDS } from './methods';
 import { phoneSearchForms, type PhoneCountry } from '../phone';
 
@@ -251,4 +252,138 @@ export function readAwaiting(outcome: ItemOutcome, query: AwaitingQuery): Awaiti
 	);
 	if (!deals.length) return { found: false, reason: `the contacts with the phone ${query.phone} have no deal in the awaiting stages` };
 	return { found: true, dealId: Number(deals[0].ID), contactId: Number(deals[0].CONTACT_ID), deal: deals[0], candidates: deals.length };
+}
+
+// --- writes with a smart-process row upserted by deal ----------------------------------------------
+
+export interface RowUpsert {
+	entityTypeId: number;
+	dealId: number;
+	link: RowLink;
+	fields: Raw;
+}
+
+export interface PlannedWrite {
+	index: number;
+	/** The item's own commands (named by the item; `row` is reserved for the upserted row). */
+	commands: Record<string, BatchCommand>;
+	/** A result row for the deal: updated when the deal has one, added otherwise. */
+	row?: RowUpsert;
+}
+
+export interface RowResult {
+	id: number;
+	created: boolean;
+}
+
+export interface WriteOutcome extends ItemOutcome {
+	row?: RowResult;
+}
+
+const ROW_COMMAND = 'row';
+
+function rowKey(row: RowUpsert): string {
+	return `${row.entityTypeId}|${row.link.field}|${row.dealId}`;
+}
+
+function rowIdOf(result: unknown): number | undefined {
+	const item = result && typeof result === 'object' ? (result as { item?: Raw }).item : undefined;
+	const id = Number(item?.id);
+	return id > 0 ? id : undefined;
+}
+
+/** Writes to one smart process from this process go one run at a time, so two runs cannot both add a deal's row. */
+const rowWriters = new KeyedQueue();
+
+/**
+ * Sends the items' writes: one look-up call for the rows of all deals (per smart process), then
+ * the commands in packed batches. Two items for the same deal in one run go in two rounds, so the
+ * second updates the row the first added instead of adding another.
+ */
+export async function runWrites(client: Bitrix24Client, writes: PlannedWrite[]): Promise<Map<number, WriteOutcome>> {
+	const processes = [...new Set(writes.filter((w) => w.row).map((w) => `${w.row?.entityTypeId}|${w.row?.link.field}`))].sort();
+	const run = () => runWritesNow(client, writes);
+	// Hold every smart process these writes touch, in a fixed order, for the whole run.
+	const locked = processes.reduceRight<() => Promise<Map<number, WriteOutcome>>>((inner, key) => () => rowWriters.run(key, inner), run);
+	return locked();
+}
+
+async function runWritesNow(client: Bitrix24Client, writes: PlannedWrite[]): Promise<Map<number, WriteOutcome>> {
+	const outcomes = new Map<number, WriteOutcome>();
+	const rowIds = new Map<string, number>();
+	const lookupFailures = new Map<string, Bitrix24Error>();
+	// Rows whose add may or may not have happened: later writes for that deal must not add another.
+	const uncertain = new Map<string, Bitrix24Error>();
+
+	// One look-up per smart process (and link field) for every deal of the run.
+	const byProcess = new Map<string, { entityTypeId: number; link: RowLink; dealIds: number[] }>();
+	for (const write of writes) {
+		if (!write.row) continue;
+		const key = `${write.row.entityTypeId}|${write.row.link.field}`;
+		const group = byProcess.get(key) ?? { entityTypeId: write.row.entityTypeId, link: write.row.link, dealIds: [] };
+		group.dealIds.push(write.row.dealId);
+		byProcess.set(key, group);
+	}
+	for (const [key, group] of byProcess) {
+		try {
+			const found = await findRowsByDeal(client, group.entityTypeId, group.dealIds, group.link);
+			for (const [dealId, rowId] of found) rowIds.set(`${key}|${dealId}`, rowId);
+		} catch (error) {
+			for (const dealId of group.dealIds) lookupFailures.set(`${key}|${dealId}`, error as Bitrix24Error);
+		}
+	}
+
+	// Rounds: the n-th write for a deal's row goes in round n.
+	const rounds: PlannedWrite[][] = [];
+	const seen = new Map<string, number>();
+	for (const write of writes) {
+		let round = 0;
+		if (write.row) {
+			const key = rowKey(write.row);
+			round = seen.get(key) ?? 0;
+			seen.set(key, round + 1);
+		}
+		(rounds[round] ??= []).push(write);
+	}
+
+	for (const round of rounds) {
+		const planned: ItemCommands[] = [];
+		const rowCreated = new Map<number, boolean>();
+		for (const write of round) {
+			const commands = { ...write.commands };
+			if (write.row) {
+				const key = rowKey(write.row);
+				const failure = lookupFailures.get(key) ?? uncertain.get(key);
+				if (failure) {
+					// Without knowing whether the row exists, nothing of this item is sent.
+					outcomes.set(write.index, { results: {}, errors: { [ROW_COMMAND]: failure } });
+					continue;
+				}
+				const existing = rowIds.get(key);
+				commands[ROW_COMMAND] =
+					existing !== undefined
+						? smartProcessUpdateCommand(write.row.entityTypeId, existing, write.row.fields)
+						: smartProcessAddCommand(write.row.entityTypeId, { ...write.row.fields, [write.row.link.field]: write.row.dealId });
+				rowCreated.set(write.index, existing === undefined);
+			}
+			planned.push({ index: write.index, commands });
+		}
+		const results = await runItemCommands(client, planned);
+		for (const write of round) {
+			const outcome = results.get(write.index);
+			if (!outcome) continue;
+			const written: WriteOutcome = { ...outcome };
+			const rowError = outcome.errors[ROW_COMMAND] ?? outcome.errors.all;
+			if (write.row && rowError?.mayHaveBeenApplied && rowCreated.get(write.index)) uncertain.set(rowKey(write.row), rowError);
+			if (write.row && !rowError) {
+				const id = rowIdOf(outcome.results[ROW_COMMAND]);
+				if (id !== undefined) {
+					written.row = { id, created: rowCreated.get(write.index) === true };
+					rowIds.set(rowKey(write.row), id);
+				}
+			}
+			outcomes.set(write.index, written);
+		}
+	}
+	return outcomes;
 }

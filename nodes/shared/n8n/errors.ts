@@ -20,7 +20,12 @@ function describe(context: ErrorContext, base?: string): string | undefined {
 }
 
 export function toNodeError(node: INode, error: unknown, context: ErrorContext): NodeApiError | NodeOperationError {
-	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
+		// Our own parameter errors are raised before the deal is known to them: name it here.
+		const dealPrefix = context.dealId !== undefined ? `Deal ${context.dealId}: ` : '';
+		if (dealPrefix && !error.message.startsWith(dealPrefix)) error.message = `${dealPrefix}${error.message}`;
+		return error;
+	}
 	if (error instanceof Bitrix24Error) {
 		const dealPrefix = context.dealId !== undefined ? `Deal ${context.dealId}: ` : '';
 		return new NodeApiError(node, error.toJSON() as JsonObject, {

@@ -109,6 +109,58 @@ const HISTORY_TYPES: FieldTypes = {
 const USER_TYPES: FieldTypes = { numeric: new Set(['ID', 'UF_DEPARTMENT']), dates: new Set([]) };
 const STATUS_TYPES: FieldTypes = { numeric: new Set(['ID', 'SORT', 'CATEGORY_ID']), dates: new Set([]) };
 
+/** Standard deal fields as crm.deal.fields describes them (type, read-only, title). */
+const DEAL_FIELD_DESCRIPTIONS: Array<[string, string, string, boolean?]> = [
+	['ID', 'integer', 'ID', true],
+	['TITLE', 'string', 'Название'],
+	['TYPE_ID', 'crm_status', 'Тип'],
+	['CATEGORY_ID', 'crm_category', 'Воронка'],
+	['STAGE_ID', 'crm_status', 'Стадия сделки'],
+	['STAGE_SEMANTIC_ID', 'string', 'Группа стадии', true],
+	['IS_NEW', 'char', 'Новая сделка', true],
+	['CURRENCY_ID', 'crm_currency', 'Валюта'],
+	['OPPORTUNITY', 'double', 'Сумма'],
+	['COMPANY_ID', 'crm_company', 'Компания'],
+	['CONTACT_ID', 'crm_contact', 'Контакт'],
+	['BEGINDATE', 'date', 'Дата начала'],
+	['CLOSEDATE', 'date', 'Дата завершения'],
+	['OPENED', 'char', 'Доступна для всех'],
+	['CLOSED', 'char', 'Закрыта'],
+	['COMMENTS', 'string', 'Комментарий'],
+	['ASSIGNED_BY_ID', 'user', 'Ответственный'],
+	['CREATED_BY_ID', 'user', 'Кем создана', true],
+	['MODIFY_BY_ID', 'user', 'Кем изменена', true],
+	['DATE_CREATE', 'datetime', 'Дата создания', true],
+	['DATE_MODIFY', 'datetime', 'Дата изменения', true],
+	['SOURCE_ID', 'crm_status', 'Источник'],
+	['SOURCE_DESCRIPTION', 'string', 'Дополнительно об источнике'],
+	['MOVED_TIME', 'datetime', 'Дата перемещения', true],
+	['MOVED_BY_ID', 'user', 'Кем перемещена', true],
+];
+
+function fieldDescription(type: string, title: string, options: { readOnly?: boolean; multiple?: boolean; required?: boolean; dynamic?: boolean } = {}): Fields {
+	return { type, isRequired: options.required ?? false, isReadOnly: options.readOnly ?? false, isImmutable: false, isMultiple: options.multiple ?? false, isDynamic: options.dynamic ?? false, title };
+}
+
+/** Standard smart-process fields (camelCase) as crm.item.fields describes them. */
+const ITEM_FIELD_DESCRIPTIONS: Array<[string, string, string, boolean?]> = [
+	['id', 'integer', 'ID', true],
+	['title', 'string', 'Название'],
+	['assignedById', 'user', 'Ответственный'],
+	['createdBy', 'user', 'Кем создан', true],
+	['updatedBy', 'user', 'Кем изменён', true],
+	['createdTime', 'datetime', 'Когда создан', true],
+	['updatedTime', 'datetime', 'Когда изменён', true],
+	['begindate', 'date', 'Дата начала'],
+	['closedate', 'date', 'Дата завершения'],
+	['opened', 'boolean', 'Доступен для всех'],
+	['contactId', 'crm_contact', 'Контакт'],
+];
+
+function upperSnake(camel: string): string {
+	return camel.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
 function d7Page<T>(records: T[], ctx: MethodContext): { items: T[]; total: number; next?: number } {
 	if (ctx.start < 0) return { items: records.slice(0, PAGE_SIZE), total: 0 };
 	const offset = Math.floor(Math.max(0, ctx.start) / PAGE_SIZE) * PAGE_SIZE;
@@ -226,22 +278,31 @@ function smartItemOut(portal: Portal, entityTypeId: number, item: Fields, origin
 	return out;
 }
 
-/** Accepts `ufCrm7_…` or `UF_CRM_7_…` names and stores the original UF name. */
+/** Accepts `ufCrm7_…` or `UF_CRM_7_…` names and stores the original UF name, typed as the field is. */
 function smartItemIn(portal: Portal, entityTypeId: number, fields: Fields): Fields {
 	const type = portal.smartProcessTypes.get(entityTypeId);
 	const out: Fields = {};
 	for (const [key, value] of Object.entries(fields)) {
 		const match = /^ufCrm(\d*)_?(.*)$/.exec(key);
+		let name = key;
 		if (match && type && key.startsWith('ufCrm')) {
 			const spa = match[1];
 			const tail = match[2];
 			const snake = /^\d/.test(tail) ? tail : tail.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
-			out[spa ? `UF_CRM_${spa}_${snake}` : `UF_CRM_${snake}`] = value;
-		} else {
-			out[key] = value;
+			name = spa ? `UF_CRM_${spa}_${snake}` : `UF_CRM_${snake}`;
 		}
+		// Form-encoded requests carry text; the CRM stores numbers for number fields.
+		const fieldType = type?.userFields?.find((f) => f.name === name)?.type ?? (ITEM_TYPES.numeric.has(name) || /^parentId\d+$/.test(name) ? 'integer' : undefined);
+		out[name] = fieldType === 'integer' || fieldType === 'double' ? typedNumber(value, fieldType) : value;
 	}
 	return out;
+}
+
+function typedNumber(value: unknown, type: 'integer' | 'double'): unknown {
+	if (Array.isArray(value)) return value.map((entry) => typedNumber(entry, type));
+	if (value === '' || value === null || value === undefined) return null;
+	const number = type === 'integer' ? parseInt(String(value), 10) : parseFloat(String(value));
+	return Number.isNaN(number) ? 0 : number;
 }
 
 function entityTypeIdParam(params: Fields): number {
@@ -352,6 +413,25 @@ export const METHODS: Record<string, MethodDefinition> = {
 			ctx.portal.getDeal(id);
 			ctx.portal.updateDeal(id, fieldsParam(params), ctx.source);
 			return { result: true, records: 1 };
+		},
+	},
+	'crm.deal.fields': {
+		scope: 'crm',
+		handler: (_params, { portal }) => {
+			const fields: Fields = {};
+			for (const [name, type, title, readOnly] of DEAL_FIELD_DESCRIPTIONS) fields[name] = fieldDescription(type, title, { readOnly, required: name === 'TITLE' });
+			for (const uf of portal.dealUserFields) {
+				// User fields carry their code as the title and the words in the labels.
+				const label = uf.LIST_COLUMN_LABEL.ru ?? uf.EDIT_FORM_LABEL.ru ?? uf.FIELD_NAME;
+				fields[uf.FIELD_NAME] = {
+					...fieldDescription(uf.USER_TYPE_ID, uf.FIELD_NAME, { multiple: uf.MULTIPLE === 'Y', required: uf.MANDATORY === 'Y', dynamic: true }),
+					listLabel: label,
+					formLabel: uf.EDIT_FORM_LABEL.ru ?? label,
+					filterLabel: label,
+					...(uf.LIST ? { items: uf.LIST.map((entry) => ({ ID: String(entry.ID), VALUE: entry.VALUE })) } : {}),
+				};
+			}
+			return { result: fields };
 		},
 	},
 	'crm.deal.contact.items.get': {
@@ -609,6 +689,25 @@ export const METHODS: Record<string, MethodDefinition> = {
 			return { result: { item: smartItemOut(ctx.portal, entityTypeId, item, originalUf(params)) }, records: 1 };
 		},
 	},
+	'crm.item.fields': {
+		scope: 'crm',
+		handler: (params, { portal }) => {
+			const entityTypeId = entityTypeIdParam(params);
+			const type = portal.smartProcessTypes.get(entityTypeId);
+			if (!type) throw new RestError('NOT_FOUND', 'Smart process not found');
+			const keepUf = originalUf(params);
+			const fields: Fields = {};
+			for (const [name, fieldType, title, readOnly] of ITEM_FIELD_DESCRIPTIONS) fields[name] = { ...fieldDescription(fieldType, title, { readOnly }), upperName: upperSnake(name) };
+			for (const parent of type.relations?.parent ?? []) {
+				const name = `parentId${parent.entityTypeId}`;
+				fields[name] = { ...fieldDescription('crm_entity', parent.entityTypeId === DEAL_ENTITY_TYPE_ID ? 'Сделка' : `Родитель ${parent.entityTypeId}`), settings: { parentEntityTypeId: parent.entityTypeId }, upperName: upperSnake(name) };
+			}
+			for (const uf of type.userFields ?? []) {
+				fields[keepUf ? uf.name : ufCamel(uf.name, type.id)] = { ...fieldDescription(uf.type, uf.title, { multiple: uf.multiple, dynamic: true }), upperName: uf.name };
+			}
+			return { result: { fields } };
+		},
+	},
 	'crm.type.list': {
 		scope: 'crm',
 		handler: (_params, { portal }) => {
@@ -668,6 +767,29 @@ export const METHODS: Record<string, MethodDefinition> = {
 				.filter(predicate);
 			const sorted = sortRecords(users, { [sortField]: direction }, USER_TYPES);
 			return { ...pageLegacy(sorted, ctx.start), records: sorted.length };
+		},
+	},
+	'user.search': {
+		scope: 'user',
+		handler: (params, ctx) => {
+			// FIND looks for words starting with the text in the name, last name, position and department.
+			const filter = { ...((param(params, 'filter') as Fields) ?? {}) };
+			const find = String(param(params, 'FIND') ?? filter.FIND ?? '').trim().toLowerCase();
+			delete filter.FIND;
+			const active = filter.ACTIVE === undefined ? true : filter.ACTIVE;
+			delete filter.ACTIVE;
+			const predicate = buildFilter(filter, USER_TYPES);
+			const words = find.split(/\s+/).filter(Boolean);
+			const users = [...ctx.portal.users.values()]
+				.filter((u) => (active === 'N' || active === false ? !u.ACTIVE : u.ACTIVE))
+				.filter((u) => {
+					const department = u.UF_DEPARTMENT.map((id) => ctx.portal.departments.get(id)?.NAME ?? '').join(' ');
+					const haystack = [u.NAME, u.LAST_NAME, u.SECOND_NAME, u.WORK_POSITION, department].join(' ').toLowerCase().split(/\s+/);
+					return words.every((word) => haystack.some((part) => part.startsWith(word)));
+				})
+				.map((u) => userOut(u as unknown as Fields))
+				.filter(predicate);
+			return { ...pageLegacy(sortRecords(users, { ID: 'ASC' }, USER_TYPES), ctx.start), records: users.length };
 		},
 	},
 	'user.current': {

@@ -95,6 +95,8 @@ export interface SmartProcessType {
 	isStagesEnabled: 'Y' | 'N';
 	isClientEnabled: 'Y' | 'N';
 	relations?: { parent: Array<{ entityTypeId: number }> };
+	/** The smart process's own fields (UF_CRM_<id>_…), as crm.item.fields describes them. */
+	userFields?: Array<{ name: string; type: string; title: string; multiple?: boolean }>;
 }
 
 export interface StageHistoryRecord {

@@ -153,7 +153,16 @@ export function seedPortal(portal: Portal, options: SeedOptions = {}): SeedSumma
 		stage('C2:LOSE', 'Не урегулировано', 40, 'F'),
 	]);
 
-	portal.addSmartProcessType({ id: 7, entityTypeId: 1032, title: 'NPS ответы', code: 'nps_answers', isCategoriesEnabled: 'N', isStagesEnabled: 'N', isClientEnabled: 'Y', relations: { parent: [{ entityTypeId: 2 }] } });
+	portal.addSmartProcessType({ id: 7, entityTypeId: 1032, title: 'NPS ответы', code: 'nps_answers', isCategoriesEnabled: 'N', isStagesEnabled: 'N', isClientEnabled: 'Y', relations: { parent: [{ entityTypeId: 2 }] },
+		userFields: [
+			{ name: 'UF_CRM_7_NPS_SCORE', type: 'integer', title: 'Оценка NPS' },
+			{ name: 'UF_CRM_7_NPS_CATEGORY', type: 'string', title: 'Категория NPS' },
+			{ name: 'UF_CRM_7_COMMENT', type: 'string', title: 'Комментарий клиента' },
+			{ name: 'UF_CRM_7_BRANCH', type: 'string', title: 'Филиал' },
+			{ name: 'UF_CRM_7_CHANNEL', type: 'string', title: 'Канал' },
+			{ name: 'UF_CRM_7_DEAL_ID', type: 'integer', title: 'ID сделки' },
+		],
+	});
 
 	const realNow = portal.now;
 	const nowMs = realNow();
