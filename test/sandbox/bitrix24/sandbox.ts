@@ -38,6 +38,8 @@ export interface FaultRule {
 	method?: string;
 	/** How many times the rule fires (default once). */
 	times?: number;
+	/** `after` rules only: fire for a batch only when one of its commands calls this method. */
+	command?: string;
 }
 
 export interface RandomFaults {
@@ -363,8 +365,14 @@ export class Bitrix24Sandbox {
 		return counts;
 	}
 
-	private takeFault(method: string, when: 'before' | 'after'): FaultKind | undefined {
-		const index = this.faultRules.findIndex((rule) => (rule.when ?? 'before') === when && (!rule.method || rule.method === method) && (rule.times ?? 1) > 0);
+	private takeFault(method: string, when: 'before' | 'after', commands: string[] = []): FaultKind | undefined {
+		const index = this.faultRules.findIndex(
+			(rule) =>
+				(rule.when ?? 'before') === when &&
+				(!rule.method || rule.method === method) &&
+				(!rule.command || (when === 'after' && commands.includes(rule.command.toLowerCase()))) &&
+				(rule.times ?? 1) > 0,
+		);
 		if (index >= 0) {
 			const rule = this.faultRules[index];
 			rule.times = (rule.times ?? 1) - 1;
@@ -625,7 +633,7 @@ export class Bitrix24Sandbox {
 			if (outcome.out.total !== undefined) payload.total = outcome.out.total;
 			payload.time = outcome.time;
 		}
-		const after = this.takeFault(method, 'after');
+		const after = this.takeFault(method, 'after', entry.commands);
 		if (after) return { status: 0, payload: undefined, fault: after };
 		return { status: 200, payload };
 	}
