@@ -20,3 +20,11 @@ if (!require.extensions['.ts']) {
 		module._compile(outputText, filename);
 	};
 }
+
+// `require('./X.node')` must find X.node.ts before the codex file X.node.json: Node tries the
+// extensions in the order they were registered, so .ts goes first.
+for (const extension of ['.js', '.json', '.node']) {
+	const handler = require.extensions[extension];
+	delete require.extensions[extension];
+	require.extensions[extension] = handler;
+}
