@@ -15,7 +15,7 @@ import { decideDealEvent, type DealEventOptions, type StageFilter } from '../sha
 import { readDealEvent, readInboundBody, readRobotCall, type InboundDealEvent } from '../shared/bitrix24/inbound';
 import { bitrix24ClientFor, LOCAL_APP_CREDENTIAL, WEBHOOK_CREDENTIAL } from '../shared/n8n/bitrix24Client';
 import { dealEventItem } from '../shared/n8n/dealItems';
-import { toNodeError } from '../shared/n8n/errors';
+import { errorItemJson, toNodeError } from '../shared/n8n/errors';
 import { getDealFields, getPipelines, getStages } from '../shared/n8n/loadOptions';
 
 const SECRET_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
@@ -68,7 +68,10 @@ export class Bitrix24Trigger implements INodeType {
 		description: 'Starts the workflow when a Bitrix24 deal reaches a stage, with its contact, employee and branch',
 		defaults: { name: 'Bitrix24 Trigger' },
 		inputs: [],
-		outputs: [NodeConnectionTypes.Main],
+		// The second output carries deals whose event was answered but which could not be read:
+		// Bitrix24 never sends an event again, so they must not vanish (connect it to Stop and Error).
+		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		outputNames: ['Deal', 'Could Not Read'],
 		credentials: [
 			{ name: WEBHOOK_CREDENTIAL, required: true, displayOptions: { show: { authentication: ['webhook'], source: ['outgoingWebhook', 'robot'] } } },
 			{ name: LOCAL_APP_CREDENTIAL, required: true, displayOptions: { show: { authentication: ['oAuth2'] } } },
@@ -295,18 +298,23 @@ export class Bitrix24Trigger implements INodeType {
 		if (event.kind === 'ignore') return { noWebhookResponse: true };
 
 		const options = this.getNodeParameter('options', {}) as { markerField?: string; includeRaw?: boolean };
-		const eventOptions: DealEventOptions = {
-			stages: stageFilter(this),
-			branchField: (this.getNodeParameter('branchField', '') as string) || undefined,
-			markerField: options.markerField || undefined,
-		};
-		const client = await bitrix24ClientFor(this, authenticationFor(this, source));
 		let decision;
 		try {
+			const eventOptions: DealEventOptions = {
+				stages: stageFilter(this),
+				branchField: (this.getNodeParameter('branchField', '') as string) || undefined,
+				markerField: options.markerField || undefined,
+			};
+			const client = await bitrix24ClientFor(this, authenticationFor(this, source));
 			// A test run in the editor does not remember events, so the same deal can be tried again.
 			decision = await decideDealEvent(client, event.dealId, eventOptions, undefined, this.getMode() !== 'manual');
 		} catch (error) {
-			throw toNodeError(this.getNode(), error, { itemIndex: 0, dealId: event.dealId, note: `The ${event.event} event was answered but could not be acted on.` });
+			// Answered already, and Bitrix24 will not send it again: start the workflow on the
+			// "Could Not Read" output so the deal shows up in the executions instead of vanishing.
+			const nodeError = toNodeError(this.getNode(), error, { itemIndex: 0, dealId: event.dealId, note: `The ${event.event} event was answered but the deal could not be read.` });
+			this.logger.error(`Bitrix24 Trigger: ${event.event}: ${nodeError.message}`);
+			const failed: IDataObject = { dealId: event.dealId, event: event.event, source, ...errorItemJson(nodeError) };
+			return { noWebhookResponse: true, workflowData: [[], [{ json: failed }]] };
 		}
 		if (!decision.emit) {
 			const log = decision.reason === 'gone' ? this.logger.warn : this.logger.debug;
@@ -314,6 +322,6 @@ export class Bitrix24Trigger implements INodeType {
 			return { noWebhookResponse: true };
 		}
 		const item: IDataObject = dealEventItem(decision.deal, { source, event: event.event, includeRaw: options.includeRaw !== false });
-		return { noWebhookResponse: true, workflowData: [[{ json: item }]] };
+		return { noWebhookResponse: true, workflowData: [[{ json: item }], []] };
 	}
 }

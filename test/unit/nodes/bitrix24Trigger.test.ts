@@ -102,7 +102,7 @@ describe('Bitrix24 Trigger', () => {
 
 	it('emits nothing for the event our own write causes', async () => {
 		const { dealId, body } = await eventBodyFor('WON');
-		expect((await callWebhook(triggerNode({}), { rawBody: body }, { credentials })).result.workflowData).toHaveLength(1);
+		expect((await callWebhook(triggerNode({}), { rawBody: body }, { credentials })).result.workflowData?.[0]).toHaveLength(1);
 		const before = receiver.received.length;
 		await rawCall(hookUrl, 'crm.deal.update', { id: dealId, fields: { COMMENTS: 'NPS survey scheduled' } });
 		await sandbox.eventsDelivered();
@@ -136,7 +136,23 @@ describe('Bitrix24 Trigger', () => {
 
 	it('lets a test run in the editor see the same event again', async () => {
 		const { body } = await eventBodyFor('WON');
-		for (let i = 0; i < 2; i++) expect((await callWebhook(triggerNode({}), { rawBody: body }, { credentials, mode: 'manual' })).result.workflowData).toHaveLength(1);
+		for (let i = 0; i < 2; i++) expect((await callWebhook(triggerNode({}), { rawBody: body }, { credentials, mode: 'manual' })).result.workflowData?.[0]).toHaveLength(1);
+	});
+
+	it('puts a deal it could not read after answering on the "Could Not Read" output, naming it, so it is not lost', async () => {
+		const { dealId, body } = await eventBodyFor('WON');
+		sandbox.addFault({ kind: 'reset', method: 'batch', times: 10 });
+		try {
+			const outcome = await callWebhook(triggerNode({}), { rawBody: body }, { credentials });
+			expect(outcome.status).toBe(200);
+			expect(outcome.result.workflowData?.[0]).toEqual([]);
+			expect(outcome.result.workflowData?.[1][0].json).toMatchObject({ dealId, event: 'ONCRMDEALUPDATE', source: 'outgoingWebhook', error: expect.stringContaining(`Deal ${dealId}`) });
+			expect(outcome.logs).toContainEqual({ level: 'error', message: expect.stringContaining(`Deal ${dealId}`) });
+		} finally {
+			sandbox.clearFaults();
+		}
+		// Not remembered as handled: a later copy of the event (or a retry) is emitted.
+		expect((await callWebhook(triggerNode({}), { rawBody: body }, { credentials })).result.workflowData?.[0]).toHaveLength(1);
 	});
 
 	it('reads the Webhook robot\'s call (document_id only) behind a URL secret', async () => {
