@@ -5,6 +5,8 @@
  * an event of another stage, or a deal that is gone.
  */
 
+import { sleep } from 'n8n-workflow';
+
 import { Bitrix24Sandbox, startBitrix24Sandbox } from '../sandbox/bitrix24';
 import { rawRequest } from '../support/rawHttp';
 import { RunningN8n, startN8n } from '../support/n8n';
@@ -114,7 +116,7 @@ describe('Bitrix24 Trigger in a real n8n', () => {
 			} else if (Date.now() - stableSince > 1500) {
 				return list;
 			}
-			await new Promise((r) => setTimeout(r, 200));
+			await sleep(200);
 		}
 		throw new Error('executions did not settle');
 	}
