@@ -5,11 +5,13 @@
  * 1. Starts the sandbox portal (a chain of shops in several cities, deals, contacts).
  * 2. Installs the pinned n8n once, installs this package into it as a community package, and
  *    starts it on 127.0.0.1 with an owner account.
- * 3. Creates a Bitrix24 credential for the sandbox and publishes a workflow: Webhook (the
- *    portal's outgoing webhook, ONCRMDEALUPDATE) → Bitrix24 (deal, contact and responsible
- *    employee in one batch request).
- * 4. A manager moves deals to "won" in the portal; the portal posts its events to n8n; the
- *    demo prints what n8n read for each deal.
+ * 3. Creates a Bitrix24 credential for the sandbox and publishes a workflow:
+ *    Bitrix24 Trigger (the portal's outgoing webhook: a deal reached a won stage; the deal, its
+ *    contact, employee and branch in one request) → Bitrix24 "Apply Several Actions" (survey
+ *    status field, timeline comment, NPS result row: one request).
+ * 4. A manager moves deals to "won" in the portal; the portal posts its events to n8n (the
+ *    workflow's own writes make the portal post again: those start nothing); the demo prints
+ *    what n8n read and wrote for each deal.
  *
  * `--once` stops everything afterwards; otherwise n8n stays up for a look around until Ctrl+C.
  */
@@ -17,63 +19,85 @@
 import { startBitrix24Sandbox, type Bitrix24Sandbox } from '../test/sandbox/bitrix24';
 import { startN8n, type RunningN8n, OWNER } from '../test/support/n8n';
 
+export interface DemoDeal {
+	dealId: number;
+	title: string;
+	customer: string;
+	phone: string;
+	responsible: string;
+	branch: string;
+	/** What the write-back did: the comment and the result row. */
+	commentId: number;
+	rowId: number;
+}
+
 export interface DemoResult {
 	sandbox: Bitrix24Sandbox;
 	n8n: RunningN8n;
-	/** What the workflow read, per deal moved to "won". */
-	deals: Array<{ dealId: string; title: string; customer: string; phone: string; responsible: string; branch: string }>;
+	/** What the workflow read and wrote, per deal moved to "won". */
+	deals: DemoDeal[];
+	/** Executions the workflow ran (one per deal, however many events the portal posted). */
+	executions: number;
 	stop(): Promise<void>;
 }
 
-const WEBHOOK_PATH = 'bitrix24-deal-events';
+const WEBHOOK_ID = 'demo-bitrix24-trigger';
+const TRIGGER = 'Deal won';
+const WRITE_BACK = 'Survey queued: field, comment, result row';
 
 /** The demo workflow, as it would be imported: node types of an installed community package. */
 function demoWorkflow(credentialId: string) {
+	const credentials = { bitrix24WebhookApi: { id: credentialId, name: 'Bitrix24 sandbox' } };
 	return {
-		name: 'Demo: Bitrix24 deal event → deal, contact and employee in one request',
+		name: 'Demo: Bitrix24 deal won → survey queued (read in one request, written in one request)',
 		nodes: [
 			{
-				id: 'demo-webhook',
-				name: 'Bitrix24 outgoing webhook',
-				type: 'n8n-nodes-base.webhook',
-				typeVersion: 2,
+				id: 'demo-trigger',
+				name: TRIGGER,
+				type: 'n8n-nodes-bitrix24-nps.bitrix24Trigger',
+				typeVersion: 1,
 				position: [0, 0],
-				webhookId: 'demo-bitrix24-deal-events',
-				parameters: { path: WEBHOOK_PATH, httpMethod: 'POST', responseMode: 'onReceived', options: {} },
+				webhookId: WEBHOOK_ID,
+				parameters: { source: 'outgoingWebhook', stageMode: 'anyWon', branchField: 'UF_CRM_1700000000001' },
+				credentials,
 			},
 			{
-				id: 'demo-read',
-				name: 'Read deal, contact and employee',
+				id: 'demo-write',
+				name: WRITE_BACK,
 				type: 'n8n-nodes-bitrix24-nps.bitrix24',
 				typeVersion: 1,
 				position: [320, 0],
 				parameters: {
-					authentication: 'webhook',
-					resource: 'restApi',
-					operation: 'callMethod',
-					method: 'batch',
-					// One HTTP request: the contact and the employee come from the deal by $result references.
-					parameters:
-						'={{ JSON.stringify({ halt: 0, cmd: { deal: "crm.deal.get?id=" + $json.body["data[FIELDS][ID]"], contact: "crm.contact.get?id=$result[deal][CONTACT_ID]", employee: "user.get?ID=$result[deal][ASSIGNED_BY_ID]", fields: "crm.deal.userfield.list?filter[FIELD_NAME]=UF_CRM_1700000000001" } }) }}',
+					resource: 'deal',
+					operation: 'applyActions',
+					dealId: { __rl: true, mode: 'id', value: '={{ $json.deal.id }}' },
+					actions: {
+						update: { fields: '={{ JSON.stringify({ UF_CRM_1700000000002: "survey queued" }) }}' },
+						comment: { text: '=NPS survey queued for {{ $json.contact.fullName }}, branch {{ $json.branch.name }}' },
+						row: {
+							smartProcess: '1032',
+							linkField: 'parentId2',
+							fields: '={{ JSON.stringify({ title: "NPS: " + $json.deal.title, UF_CRM_7_BRANCH: $json.branch.name, UF_CRM_7_CHANNEL: "pending" }) }}',
+						},
+					},
 				},
-				credentials: { bitrix24WebhookApi: { id: credentialId, name: 'Bitrix24 sandbox' } },
+				credentials,
+			},
+			{
+				id: 'demo-fail',
+				name: 'Deal could not be read',
+				type: 'n8n-nodes-base.stopAndError',
+				typeVersion: 1,
+				position: [320, 200],
+				parameters: { errorType: 'errorMessage', errorMessage: '={{ $json.error }}' },
 			},
 		],
-		connections: { 'Bitrix24 outgoing webhook': { main: [[{ node: 'Read deal, contact and employee', type: 'main', index: 0 }]] } },
+		connections: { [TRIGGER]: { main: [[{ node: WRITE_BACK, type: 'main', index: 0 }], [{ node: 'Deal could not be read', type: 'main', index: 0 }]] } },
 		settings: { executionOrder: 'v1' },
 	};
 }
 
-interface BatchAnswer {
-	result: {
-		result: {
-			deal: Record<string, string>;
-			contact: { NAME: string; LAST_NAME: string; PHONE?: Array<{ VALUE: string }> };
-			employee: Array<{ NAME: string; LAST_NAME: string }>;
-			fields: Array<{ LIST: Array<{ ID: string; VALUE: string }> }>;
-		};
-	};
-}
+type RunData = Record<string, Array<{ data?: { main: Array<Array<{ json: Record<string, any> }>> } }>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export async function runDemo(options: { deals?: number; log?: (line: string) => void } = {}): Promise<DemoResult> {
 	const log = options.log ?? ((line: string) => console.log(line));
@@ -88,55 +112,71 @@ export async function runDemo(options: { deals?: number; log?: (line: string) =>
 		n8n = await startN8n();
 		log(`  n8n: ${n8n.baseUrl} (owner ${OWNER.email} / ${OWNER.password})`);
 
+		// In the portal: Developer resources → Outgoing webhook gives the application token.
+		const eventUrl = `${n8n.baseUrl}/webhook/${WEBHOOK_ID}/events`;
+		const outgoing = sandbox.addOutgoingWebhook(eventUrl, ['ONCRMDEALUPDATE']);
 		const credential = await n8n.api<{ id: string }>('POST', '/credentials', {
 			name: 'Bitrix24 sandbox',
 			type: 'bitrix24WebhookApi',
-			data: { webhookUrl: hook.url, ratePlan: 'standard', ignoreSslIssues: true },
+			data: { webhookUrl: hook.url, ratePlan: 'standard', ignoreSslIssues: true, applicationToken: outgoing.applicationToken },
 		});
 		if (credential.status !== 200) throw new Error(`Could not create the credential: ${JSON.stringify(credential.body)}`);
-		const workflowId = await n8n.publish(demoWorkflow(credential.body.id), [WEBHOOK_PATH]);
+		const workflowId = await n8n.publish(demoWorkflow(credential.body.id), [`${WEBHOOK_ID}/events`]);
 		log(`  workflow published: ${n8n.baseUrl}/workflow/${workflowId}`);
+		log(`  the portal's outgoing webhook posts ONCRMDEALUPDATE to ${eventUrl}`);
 
-		// In the portal: Developer resources → Outgoing webhook → ONCRMDEALUPDATE → this URL.
-		sandbox.addOutgoingWebhook(`${n8n.baseUrl}/webhook/${WEBHOOK_PATH}`, ['ONCRMDEALUPDATE']);
 		const open = [...sandbox.portal.deals.values()].filter((d) => d.STAGE_SEMANTIC_ID === 'P' && d.CATEGORY_ID === '0').slice(0, options.deals ?? 3);
 		log(`A manager closes ${open.length} deals as won; the portal posts ONCRMDEALUPDATE to n8n…`);
+		const requestsBefore = sandbox.log.length;
 		for (const deal of open) sandbox.moveDealInUi(Number(deal.ID), 'WON', Number(deal.ASSIGNED_BY_ID));
-		await sandbox.eventsDelivered();
 
-		const deals: DemoResult['deals'] = [];
-		const deadline = Date.now() + 60_000;
+		// Wait until the portal has posted everything (the workflow's own writes post again) and n8n is done.
 		let executions: Array<{ id: string; status: string }> = [];
-		while (Date.now() < deadline) {
+		let stableSince = Date.now();
+		let previous = -1;
+		for (const deadline = Date.now() + 60_000; ; ) {
+			await sandbox.eventsDelivered();
 			executions = (await n8n.api<{ data: Array<{ id: string; status: string }> }>('GET', `/executions?workflowId=${workflowId}&limit=50`)).body.data;
-			if (executions.length >= open.length && executions.every((e) => e.status !== 'running' && e.status !== 'new')) break;
-			await new Promise((r) => setTimeout(r, 300));
+			const busy = executions.some((e) => e.status === 'running' || e.status === 'new');
+			if (executions.length !== previous || busy) {
+				previous = executions.length;
+				stableSince = Date.now();
+			} else if (executions.length >= open.length && Date.now() - stableSince > 1500) {
+				break;
+			}
+			if (Date.now() > deadline) throw new Error(`The workflow ran ${executions.length} time(s) for ${open.length} deal(s) in a minute`);
+			await new Promise((r) => setTimeout(r, 200));
 		}
+
+		const deals: DemoDeal[] = [];
 		for (const execution of executions) {
-			const details = await n8n.api<{ status: string; data: { resultData: { runData: Record<string, Array<{ data?: { main: Array<Array<{ json: BatchAnswer }>> } }>> } } }>('GET', `/executions/${execution.id}?includeData=true`);
-			const answer = details.body.data.resultData.runData['Read deal, contact and employee']?.[0]?.data?.main[0]?.[0]?.json;
-			if (!answer) throw new Error(`Execution ${execution.id} ended ${details.body.status} without output`);
-			const { deal, contact, employee, fields } = answer.result.result;
-			const branch = fields[0]?.LIST.find((item) => item.ID === deal.UF_CRM_1700000000001)?.VALUE ?? '';
+			const details = await n8n.api<{ status: string; data: { resultData: { runData: RunData } } }>('GET', `/executions/${execution.id}?includeData=true`);
+			const read = details.body.data.resultData.runData[TRIGGER]?.[0]?.data?.main[0]?.[0]?.json;
+			const written = details.body.data.resultData.runData[WRITE_BACK]?.[0]?.data?.main[0]?.[0]?.json;
+			if (details.body.status !== 'success' || !read || !written) throw new Error(`Execution ${execution.id} ended ${details.body.status}`);
 			deals.push({
-				dealId: deal.ID,
-				title: deal.TITLE,
-				customer: `${contact.NAME} ${contact.LAST_NAME}`,
-				phone: contact.PHONE?.[0]?.VALUE ?? '',
-				responsible: `${employee[0].NAME} ${employee[0].LAST_NAME}`,
-				branch,
+				dealId: read.deal.id,
+				title: read.deal.title,
+				customer: read.contact?.fullName ?? '',
+				phone: read.contact?.phones?.[0] ?? '',
+				responsible: read.responsible?.fullName ?? '',
+				branch: read.branch?.name ?? '',
+				commentId: written.commentId,
+				rowId: written.row?.id,
 			});
 		}
-		deals.sort((a, b) => Number(a.dealId) - Number(b.dealId));
-		log('What n8n read, one Bitrix24 request per deal:');
-		for (const d of deals) log(`  deal ${d.dealId} "${d.title}" — ${d.customer} ${d.phone} — ${d.responsible} — branch ${d.branch}`);
-		const batches = sandbox.log.filter((entry) => entry.method === 'batch').length;
-		log(`The portal saw ${batches} batch request(s) for ${deals.length} deal(s).`);
+		deals.sort((a, b) => a.dealId - b.dealId);
+		log('What n8n read (one request per deal) and wrote (a result-row look-up, then one request per deal):');
+		for (const d of deals) log(`  deal ${d.dealId} "${d.title}" — ${d.customer} ${d.phone} — ${d.responsible} — branch ${d.branch} → comment #${d.commentId}, result row #${d.rowId}`);
+		const events = sandbox.events.deliveries.length;
+		const requests = sandbox.log.length - requestsBefore;
+		log(`The portal posted ${events} event(s); n8n ran ${executions.length} execution(s) and made ${requests} request(s) to the portal.`);
 		const running = n8n;
 		return {
 			sandbox,
 			n8n: running,
 			deals,
+			executions: executions.length,
 			stop: async () => {
 				await running.stop();
 				await sandbox.stop();

@@ -1,24 +1,32 @@
 /**
  * `npm run demo` keeps working: the sandbox portal's deal events reach a published workflow in
- * a real n8n, whose Bitrix24 node reads each deal with its contact and employee in one request.
+ * a real n8n; the Bitrix24 Trigger reads each won deal with its contact, employee and branch in
+ * one request, and the Bitrix24 node writes back field, comment and result row in one request.
  */
 
 import { runDemo } from '../../scripts/demo';
 
 jest.setTimeout(15 * 60_000);
 
-it('runs the demo: three won deals, each read in one batch request', async () => {
+it('runs the demo: three won deals, each read in one request and written back in one more', async () => {
 	const demo = await runDemo({ log: () => undefined });
 	try {
 		expect(demo.deals).toHaveLength(3);
+		expect(demo.executions).toBe(3);
 		for (const deal of demo.deals) {
-			const stored = demo.sandbox.portal.getDeal(Number(deal.dealId));
+			const stored = demo.sandbox.portal.getDeal(deal.dealId);
 			const contact = demo.sandbox.portal.getContact(Number(stored.CONTACT_ID));
 			expect(deal.customer).toBe(`${contact.NAME} ${contact.LAST_NAME}`);
 			expect(deal.branch).not.toBe('');
-			expect(stored.STAGE_ID).toBe('WON');
+			expect(stored).toMatchObject({ STAGE_ID: 'WON', UF_CRM_1700000000002: 'survey queued' });
+			expect(demo.sandbox.portal.timelineComments.find((c) => c.ID === deal.commentId)?.ENTITY_ID).toBe(deal.dealId);
+			expect(demo.sandbox.portal.itemStore(1032).get(deal.rowId)).toMatchObject({ parentId2: deal.dealId, UF_CRM_7_BRANCH: deal.branch });
 		}
-		expect(demo.sandbox.log.filter((entry) => entry.method === 'batch')).toHaveLength(3);
+		// Per deal: the trigger's read, the row look-up, the write-back, and the trigger's read of the
+		// event the write-back caused (needed to tell it is no new stage entry).
+		expect(demo.sandbox.log.filter((entry) => entry.method === 'batch')).toHaveLength(12);
+		// The workflow's own writes made the portal post again; those started nothing.
+		expect(demo.sandbox.events.deliveries.length).toBe(6);
 		expect(demo.sandbox.events.deliveries.every((d) => d.status === 200)).toBe(true);
 	} finally {
 		await demo.stop();
