@@ -38,18 +38,12 @@ import {
 	withDeal,
 	type WriteItem,
 } from './common';
-import { dealLocator, fieldValueProperties, stageLocator } from './descriptions';
+import { branchFieldProperty, dealLocator, fieldValueProperties, operationsOf, stageLocator } from './descriptions';
 
 const RESOURCE = 'deal';
 const show = (...operation: string[]) => ({ resource: [RESOURCE], operation });
 
-export const dealOperations: INodeProperties = {
-	displayName: 'Operation',
-	name: 'operation',
-	type: 'options',
-	noDataExpression: true,
-	displayOptions: { show: { resource: [RESOURCE] } },
-	options: [
+export const dealOperations: INodeProperties = operationsOf(RESOURCE, [
 		{
 			name: 'Apply Several Actions',
 			value: 'applyActions',
@@ -65,9 +59,7 @@ export const dealOperations: INodeProperties = {
 		{ name: 'Get', value: 'get', action: 'Get a deal', description: 'Read a deal, with its contact, responsible and branch if wanted' },
 		{ name: 'Move to Stage', value: 'moveToStage', action: 'Move a deal to a stage', description: 'Move a deal to a stage of its own or another pipeline' },
 		{ name: 'Update', value: 'update', action: 'Update a deal', description: "Change a deal's fields" },
-	],
-	default: 'get',
-};
+	], 'get');
 
 const COUNTRY_OPTIONS = [
 	{ name: 'Belarus (+375)', value: 'BY' },
@@ -89,16 +81,7 @@ export const dealProperties: INodeProperties[] = [
 			'Whether to read the primary contact, the responsible employee with their department, the stage and pipeline names and the branch as text, in the same request',
 		displayOptions: { show: show('get') },
 	},
-	{
-		displayName: 'Branch Field Name or ID',
-		name: 'branchField',
-		type: 'options',
-		typeOptions: { loadOptionsMethod: 'getDealFields' },
-		default: '',
-		description:
-			'The deal field that holds the branch or city; a list field is turned into its text. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-		displayOptions: { show: { ...show('get'), enrich: [true] } },
-	},
+	branchFieldProperty('The deal field that holds the branch or city; a list field is turned into its text.', { ...show('get'), enrich: [true] }),
 
 	// --- update ---
 	...fieldValueProperties(show('update'), 'getWritableDealFields'),
@@ -136,15 +119,7 @@ export const dealProperties: INodeProperties[] = [
 		default: {},
 		displayOptions: { show: show('findAwaiting') },
 		options: [
-			{
-				displayName: 'Branch Field Name or ID',
-				name: 'branchField',
-				type: 'options',
-				typeOptions: { loadOptionsMethod: 'getDealFields' },
-				default: '',
-				description:
-					'With "Include Details": the deal field that holds the branch. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-			},
+			branchFieldProperty('With "Include Details": the deal field that holds the branch.'),
 			{
 				displayName: 'Default Country',
 				name: 'country',

@@ -3,13 +3,15 @@
  * from a searchable list, by ID, or for deals by the link from the browser), and field values.
  */
 
-import type { INodeProperties } from 'n8n-workflow';
+import type { IDisplayOptions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 type Show = { resource: string[]; operation: string[] };
 
 function shown(show: Show) {
 	return { displayOptions: { show } };
 }
+
+const NUMBER_PATTERN = '^\\s*\\d+\\s*$';
 
 export function dealLocator(show: Show, options: { name?: string; displayName?: string; required?: boolean; description?: string } = {}): INodeProperties {
 	return {
@@ -25,7 +27,7 @@ export function dealLocator(show: Show, options: { name?: string; displayName?: 
 				name: 'id',
 				type: 'string',
 				placeholder: '123',
-				validation: [{ type: 'regex', properties: { regex: '^\\s*\\d+\\s*$', errorMessage: 'A deal ID is a number, like 123' } }],
+				validation: [{ type: 'regex', properties: { regex: NUMBER_PATTERN, errorMessage: 'A deal ID is a number, like 123' } }],
 			},
 			{
 				displayName: 'From List',
@@ -46,69 +48,92 @@ export function dealLocator(show: Show, options: { name?: string; displayName?: 
 	};
 }
 
-export function stageLocator(show: Show, name = 'stage', displayName = 'Stage'): INodeProperties {
+interface LocatorSpec {
+	name: string;
+	displayName: string;
+	description: string;
+	searchListMethod: string;
+	idDisplayName?: string;
+	idPlaceholder: string;
+	idPattern: string;
+	idError: string;
+}
+
+/** A required "From List" (searchable) / "By ID" resource locator. */
+function listOrIdLocator(show: Show, spec: LocatorSpec): INodeProperties {
 	return {
-		displayName,
-		name,
+		displayName: spec.displayName,
+		name: spec.name,
 		type: 'resourceLocator',
 		default: { mode: 'list', value: '' },
 		required: true,
-		description: 'The stage, in any pipeline: a stage of another pipeline moves the deal there',
+		description: spec.description,
 		modes: [
-			{ displayName: 'From List', name: 'list', type: 'list', typeOptions: { searchListMethod: 'searchStages', searchable: true } },
+			{ displayName: 'From List', name: 'list', type: 'list', typeOptions: { searchListMethod: spec.searchListMethod, searchable: true } },
 			{
-				displayName: 'By ID',
+				displayName: spec.idDisplayName ?? 'By ID',
 				name: 'id',
 				type: 'string',
-				placeholder: 'C2:NEW',
-				validation: [{ type: 'regex', properties: { regex: '^[A-Za-z0-9_:-]{1,21}$', errorMessage: 'A stage ID looks like WON or C2:NEW (21 characters at most)' } }],
+				placeholder: spec.idPlaceholder,
+				validation: [{ type: 'regex', properties: { regex: spec.idPattern, errorMessage: spec.idError } }],
 			},
 		],
 		...shown(show),
 	};
+}
+
+export function stageLocator(show: Show, name = 'stage', displayName = 'Stage'): INodeProperties {
+	return listOrIdLocator(show, {
+		name,
+		displayName,
+		description: 'The stage, in any pipeline: a stage of another pipeline moves the deal there',
+		searchListMethod: 'searchStages',
+		idPlaceholder: 'C2:NEW',
+		idPattern: '^[A-Za-z0-9_:-]{1,21}$',
+		idError: 'A stage ID looks like WON or C2:NEW (21 characters at most)',
+	});
 }
 
 export function userLocator(show: Show, name: string, displayName: string, description: string): INodeProperties {
-	return {
-		displayName,
-		name,
-		type: 'resourceLocator',
-		default: { mode: 'list', value: '' },
-		required: true,
-		description,
-		modes: [
-			{ displayName: 'From List', name: 'list', type: 'list', typeOptions: { searchListMethod: 'searchUsers', searchable: true } },
-			{
-				displayName: 'By ID',
-				name: 'id',
-				type: 'string',
-				placeholder: '15',
-				validation: [{ type: 'regex', properties: { regex: '^\\s*\\d+\\s*$', errorMessage: 'A user ID is a number, like 15' } }],
-			},
-		],
-		...shown(show),
-	};
+	return listOrIdLocator(show, { name, displayName, description, searchListMethod: 'searchUsers', idPlaceholder: '15', idPattern: NUMBER_PATTERN, idError: 'A user ID is a number, like 15' });
 }
 
 export function smartProcessLocator(show: Show): INodeProperties {
-	return {
-		displayName: 'Smart Process',
+	return listOrIdLocator(show, {
 		name: 'smartProcess',
-		type: 'resourceLocator',
-		default: { mode: 'list', value: '' },
-		required: true,
+		displayName: 'Smart Process',
 		description: 'The smart process that keeps the rows (listing them needs CRM administrator rights; otherwise enter its entity type ID)',
-		modes: [
-			{ displayName: 'From List', name: 'list', type: 'list', typeOptions: { searchListMethod: 'searchSmartProcesses', searchable: true } },
-			{
-				displayName: 'By Entity Type ID',
-				name: 'id',
-				type: 'string',
-				placeholder: '1032',
-				validation: [{ type: 'regex', properties: { regex: '^\\s*\\d+\\s*$', errorMessage: 'An entity type ID is a number, like 1032' } }],
-			},
-		],
-		...shown(show),
+		searchListMethod: 'searchSmartProcesses',
+		idDisplayName: 'By Entity Type ID',
+		idPlaceholder: '1032',
+		idPattern: NUMBER_PATTERN,
+		idError: 'An entity type ID is a number, like 1032',
+	});
+}
+
+/** The Operation parameter of one resource. */
+export function operationsOf(resource: string, options: INodePropertyOptions[], defaultOperation: string): INodeProperties {
+	return {
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: { resource: [resource] } },
+		options,
+		default: defaultOperation,
+	};
+}
+
+/** The deal field holding the branch (a list field is read as its text). */
+export function branchFieldProperty(description: string, show?: IDisplayOptions['show']): INodeProperties {
+	return {
+		displayName: 'Branch Field Name or ID',
+		name: 'branchField',
+		type: 'options',
+		typeOptions: { loadOptionsMethod: 'getDealFields' },
+		default: '',
+		description: `${description} Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>`,
+		...(show ? { displayOptions: { show } } : {}),
 	};
 }
 

@@ -6,20 +6,12 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { Bitrix24Client } from '../../shared/bitrix24/client';
 import { notifyCommand } from '../../shared/bitrix24/crmActions';
 import { ItemResults, planEach, readId, readString, requireText, sendWrites } from './common';
-import { userLocator } from './descriptions';
+import { operationsOf, userLocator } from './descriptions';
 
 const RESOURCE = 'notification';
 const show = (...operation: string[]) => ({ resource: [RESOURCE], operation });
 
-export const notificationOperations: INodeProperties = {
-	displayName: 'Operation',
-	name: 'operation',
-	type: 'options',
-	noDataExpression: true,
-	displayOptions: { show: { resource: [RESOURCE] } },
-	options: [{ name: 'Notify User', value: 'notify', action: 'Notify a user', description: 'Send a system notification to an employee' }],
-	default: 'notify',
-};
+export const notificationOperations: INodeProperties = operationsOf(RESOURCE, [{ name: 'Notify User', value: 'notify', action: 'Notify a user', description: 'Send a system notification to an employee' }], 'notify');
 
 export const notificationProperties: INodeProperties[] = [
 	userLocator(show('notify'), 'user', 'User', 'The employee to notify'),

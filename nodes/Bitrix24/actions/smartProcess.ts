@@ -9,18 +9,12 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { Bitrix24Client } from '../../shared/bitrix24/client';
 import { smartProcessAddCommand, type WriteOutcome } from '../../shared/bitrix24/crmActions';
 import { ItemResults, planEach, readFieldValues, readId, readJsonObject, readString, sendWrites, withDeal } from './common';
-import { dealLocator, fieldValueProperties, smartProcessLocator } from './descriptions';
+import { dealLocator, fieldValueProperties, operationsOf, smartProcessLocator } from './descriptions';
 
 const RESOURCE = 'smartProcess';
 const show = (...operation: string[]) => ({ resource: [RESOURCE], operation });
 
-export const smartProcessOperations: INodeProperties = {
-	displayName: 'Operation',
-	name: 'operation',
-	type: 'options',
-	noDataExpression: true,
-	displayOptions: { show: { resource: [RESOURCE] } },
-	options: [
+export const smartProcessOperations: INodeProperties = operationsOf(RESOURCE, [
 		{ name: 'Add Row', value: 'add', action: 'Add a smart process row', description: 'Add a row (item) to a smart process' },
 		{ name: 'Get Many', value: 'getAll', action: 'Get many smart process rows', description: 'List the rows of a smart process' },
 		{
@@ -29,9 +23,7 @@ export const smartProcessOperations: INodeProperties = {
 			action: 'Add or update the row of a deal',
 			description: "Update the deal's row if it has one, add it otherwise: one row per deal",
 		},
-	],
-	default: 'upsertByDeal',
-};
+	], 'upsertByDeal');
 
 export const smartProcessProperties: INodeProperties[] = [
 	smartProcessLocator(show('add', 'upsertByDeal', 'getAll')),

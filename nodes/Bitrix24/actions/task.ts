@@ -6,20 +6,12 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { Bitrix24Client } from '../../shared/bitrix24/client';
 import { taskCommand, type TaskInput } from '../../shared/bitrix24/crmActions';
 import { ItemResults, planEach, readId, readOptionalId, readString, requireText, sendWrites, withDeal } from './common';
-import { dealLocator, userLocator } from './descriptions';
+import { dealLocator, operationsOf, userLocator } from './descriptions';
 
 const RESOURCE = 'task';
 const show = (...operation: string[]) => ({ resource: [RESOURCE], operation });
 
-export const taskOperations: INodeProperties = {
-	displayName: 'Operation',
-	name: 'operation',
-	type: 'options',
-	noDataExpression: true,
-	displayOptions: { show: { resource: [RESOURCE] } },
-	options: [{ name: 'Create', value: 'create', action: 'Create a task', description: 'Create a task, bound to a deal if one is given' }],
-	default: 'create',
-};
+export const taskOperations: INodeProperties = operationsOf(RESOURCE, [{ name: 'Create', value: 'create', action: 'Create a task', description: 'Create a task, bound to a deal if one is given' }], 'create');
 
 export const taskProperties: INodeProperties[] = [
 	{

@@ -6,20 +6,12 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { Bitrix24Client } from '../../shared/bitrix24/client';
 import { timelineCommentCommand } from '../../shared/bitrix24/crmActions';
 import { ItemResults, planEach, readId, requireText, sendWrites, withDeal } from './common';
-import { dealLocator } from './descriptions';
+import { dealLocator, operationsOf } from './descriptions';
 
 const RESOURCE = 'timeline';
 const show = (...operation: string[]) => ({ resource: [RESOURCE], operation });
 
-export const timelineOperations: INodeProperties = {
-	displayName: 'Operation',
-	name: 'operation',
-	type: 'options',
-	noDataExpression: true,
-	displayOptions: { show: { resource: [RESOURCE] } },
-	options: [{ name: 'Add Comment', value: 'addComment', action: 'Add a comment to a deal timeline', description: "Add a comment to a deal's timeline" }],
-	default: 'addComment',
-};
+export const timelineOperations: INodeProperties = operationsOf(RESOURCE, [{ name: 'Add Comment', value: 'addComment', action: 'Add a comment to a deal timeline', description: "Add a comment to a deal's timeline" }], 'addComment');
 
 export const timelineProperties: INodeProperties[] = [
 	dealLocator(show('addComment')),
