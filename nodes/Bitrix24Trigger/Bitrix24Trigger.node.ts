@@ -122,6 +122,13 @@ export class Bitrix24Trigger implements INodeType {
 				displayOptions: { show: { source: ['appEvents'] } },
 			},
 			{
+				displayName:
+					'Each stage entry starts one execution while n8n runs. To keep it so across restarts and several n8n processes, put n8n\'s Remove Duplicates node (Remove Items Processed in Previous Executions, value: the item\'s eventKey) right after this trigger. Connect the second output, Could Not Read, to Stop and Error so a deal that could not be read fails visibly.',
+				name: 'onceNotice',
+				type: 'notice',
+				default: '',
+			},
+			{
 				displayName: 'Authentication',
 				name: 'authentication',
 				type: 'options',

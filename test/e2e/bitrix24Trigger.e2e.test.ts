@@ -9,7 +9,8 @@ import { sleep } from 'n8n-workflow';
 
 import { Bitrix24Sandbox, startBitrix24Sandbox } from '../sandbox/bitrix24';
 import { rawRequest } from '../support/rawHttp';
-import { RunningN8n, startN8n } from '../support/n8n';
+import { freePort, RunningN8n, startN8n, waitForWebhooks } from '../support/n8n';
+import { randomBytes } from 'node:crypto';
 
 jest.setTimeout(15 * 60_000);
 
@@ -27,10 +28,15 @@ describe('Bitrix24 Trigger in a real n8n', () => {
 	let sandbox: Bitrix24Sandbox;
 	let workflowId: string;
 	let eventUrl: string;
+	/** Deals handled by the first test: in the stage, one comment and one row each. */
+	let handled: number[] = [];
+	// Kept across a restart of n8n: the same port, user folder and encryption key.
+	const restartable = { port: 0, env: { N8N_ENCRYPTION_KEY: randomBytes(24).toString('hex') } };
 
 	beforeAll(async () => {
 		sandbox = await startBitrix24Sandbox({ seed: { deals: 30 } });
-		n8n = await startN8n();
+		restartable.port = await freePort();
+		n8n = await startN8n(restartable);
 		const credential = await n8n.api<{ id: string }>('POST', '/credentials', {
 			name: 'Bitrix24 sandbox',
 			type: 'bitrix24WebhookApi',
@@ -51,6 +57,15 @@ describe('Bitrix24 Trigger in a real n8n', () => {
 						webhookId: WEBHOOK_ID,
 						parameters: { source: 'outgoingWebhook', stageMode: 'stages', pipeline: 1, stages: ['C1:QUALITY_CHECK'], branchField: 'UF_CRM_1700000000001' },
 						credentials,
+					},
+					{
+						// n8n's database-backed de-duplication: survives restarts and is shared by all processes.
+						id: 'once',
+						name: 'Once per stage entry',
+						type: 'n8n-nodes-base.removeDuplicates',
+						typeVersion: 2,
+						position: [200, 0],
+						parameters: { operation: 'removeItemsSeenInPreviousExecutions', logic: 'removeItemsWithAlreadySeenKeyValues', dedupeValue: '={{ $json.eventKey }}', options: {} },
 					},
 					{
 						id: 'write',
@@ -82,8 +97,9 @@ describe('Bitrix24 Trigger in a real n8n', () => {
 				],
 				connections: {
 					'Deal reached quality check': {
-						main: [[{ node: 'Write back', type: 'main', index: 0 }], [{ node: 'Deal could not be read', type: 'main', index: 0 }]],
+						main: [[{ node: 'Once per stage entry', type: 'main', index: 0 }], [{ node: 'Deal could not be read', type: 'main', index: 0 }]],
 					},
+					'Once per stage entry': { main: [[{ node: 'Write back', type: 'main', index: 0 }]] },
 				},
 				settings: { executionOrder: 'v1' },
 			},
@@ -128,6 +144,7 @@ describe('Bitrix24 Trigger in a real n8n', () => {
 
 	it('runs once per deal reaching the stage, despite repeated events and the events its own writes cause', async () => {
 		const deals = [newDeal('E2E one'), newDeal('E2E two'), newDeal('E2E three')];
+		handled = deals;
 		const before = (await settled()).length;
 		const deliveriesBefore = sandbox.events.deliveries.length;
 		for (const id of deals) sandbox.moveDealInUi(id, 'C1:QUALITY_CHECK');
@@ -190,5 +207,25 @@ describe('Bitrix24 Trigger in a real n8n', () => {
 		expect(list[0].status).toBe('error');
 		const details = await n8n.api<{ data: { resultData: { error?: { message?: string } } } }>('GET', `/executions/${list[0].id}?includeData=true`);
 		expect(details.body.data.resultData.error?.message).toContain(`Deal ${id}`);
+	});
+
+	it('after n8n restarts (its memory gone), a repeated event starts an execution that writes nothing twice', async () => {
+		expect(handled).toHaveLength(3);
+		const userFolder = n8n.userFolder;
+		await n8n.stop(true);
+		n8n = await startN8n({ ...restartable, userFolder });
+		await waitForWebhooks(n8n.baseUrl, [`${WEBHOOK_ID}/events`]);
+		const before = (await settled()).length;
+		const repeat = `event=ONCRMDEALUPDATE&data%5BFIELDS%5D%5BID%5D=${handled[0]}&ts=2&auth%5Bdomain%5D=sandbox&auth%5Bapplication_token%5D=${APP_TOKEN}`;
+		expect((await rawRequest(eventUrl, { body: repeat, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } })).status).toBe(200);
+		const list = await settled();
+		// The trigger no longer remembers the event, so it starts an execution; Remove Duplicates ends it.
+		expect(list.length).toBe(before + 1);
+		expect(list[0].status).toBe('success');
+		const details = await n8n.api<{ data: { resultData: { runData: Record<string, Array<{ data: { main: unknown[][] } }>> } } }>('GET', `/executions/${list[0].id}?includeData=true`);
+		expect(details.body.data.resultData.runData['Once per stage entry'][0].data.main[0]).toHaveLength(0);
+		expect(details.body.data.resultData.runData['Write back']).toBeUndefined();
+		expect(sandbox.portal.timelineComments.filter((c) => c.ENTITY_ID === handled[0])).toHaveLength(1);
+		expect([...sandbox.portal.itemStore(1032).values()].filter((row) => row.parentId2 === handled[0])).toHaveLength(1);
 	});
 });

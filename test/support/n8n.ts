@@ -59,7 +59,8 @@ export interface RunningN8n {
 	/** Creates and publishes a workflow; resolves once its production webhooks answer. Returns its id. */
 	publish(workflow: Record<string, unknown>, webhookPaths?: string[]): Promise<string>;
 	logs(): string;
-	stop(): Promise<void>;
+	/** Stops n8n; the user folder goes unless kept (by this call, or else by the start options). */
+	stop(keepUserFolder?: boolean): Promise<void>;
 }
 
 export interface StartOptions {
@@ -108,6 +109,24 @@ async function waitUntilReady(baseUrl: string, child: ChildProcess, timeoutMs: n
 		await new Promise((r) => setTimeout(r, 500));
 	}
 	throw new Error(`n8n was not ready after ${timeoutMs} ms. Log:\n${readFileSync(logFile, 'utf8').slice(-4000)}`);
+}
+
+/**
+ * Waits until production webhooks answer. They register a moment after activation (or after a
+ * start). A PATCH (a method our webhooks never use) tells "unknown path" from "path known, other
+ * method" without starting an execution.
+ */
+export async function waitForWebhooks(baseUrl: string, paths: string[], owner = 'the workflow'): Promise<void> {
+	for (const path of paths) {
+		const deadline = Date.now() + 15_000;
+		for (;;) {
+			const probe = await fetch(`${baseUrl}/webhook/${path}`, { method: 'PATCH' });
+			const text = await probe.text();
+			if (probe.status !== 404 || text.includes('Did you mean')) break;
+			if (Date.now() > deadline) throw new Error(`Webhook ${path} of ${owner} did not register`);
+			await new Promise((r) => setTimeout(r, 100));
+		}
+	}
 }
 
 /** Installs the package into a fresh user folder and starts n8n; resolves when it is ready. */
@@ -162,7 +181,7 @@ export async function startN8n(options: StartOptions = {}): Promise<RunningN8n> 
 	child.stderr?.pipe(log);
 
 	let stopped = false;
-	const stop = async () => {
+	const stop = async (keepUserFolder = options.keepUserFolder) => {
 		if (stopped) return;
 		stopped = true;
 		if (child.exitCode === null && child.pid) {
@@ -183,7 +202,7 @@ export async function startN8n(options: StartOptions = {}): Promise<RunningN8n> 
 			clearTimeout(killer);
 		}
 		log.end();
-		if (!options.keepUserFolder) rmSync(userFolder, { recursive: true, force: true });
+		if (!keepUserFolder) rmSync(userFolder, { recursive: true, force: true });
 	};
 
 	let failure: unknown;
@@ -193,7 +212,7 @@ export async function startN8n(options: StartOptions = {}): Promise<RunningN8n> 
 		if (login.status !== 200) throw new Error(`Could not log in to n8n: HTTP ${login.status}`);
 		const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
 		const scopes = await request(baseUrl, 'GET', '/rest/api-keys/scopes', { Cookie: cookie });
-		const key = await request(baseUrl, 'POST', '/rest/api-keys', { Cookie: cookie }, { label: 'tests', scopes: (scopes.body as { data: string[] }).data, expiresAt: null });
+		const key = await request(baseUrl, 'POST', '/rest/api-keys', { Cookie: cookie }, { label: `tests-${Date.now()}`, scopes: (scopes.body as { data: string[] }).data, expiresAt: null });
 		const apiKey = (key.body as { data?: { rawApiKey?: string } }).data?.rawApiKey;
 		if (!apiKey) throw new Error(`Could not create an n8n API key: HTTP ${key.status}`);
 		const api = async (method: string, path: string, body?: unknown) => request(baseUrl, method, `/api/v1${path}`, { 'X-N8N-API-KEY': apiKey }, body);
@@ -203,18 +222,7 @@ export async function startN8n(options: StartOptions = {}): Promise<RunningN8n> 
 			if (created.status !== 200 || !id) throw new Error(`Creating workflow "${String(workflow.name)}": HTTP ${created.status} ${JSON.stringify(created.body)}`);
 			const activated = await api('POST', `/workflows/${id}/activate`);
 			if (activated.status !== 200) throw new Error(`Publishing workflow "${String(workflow.name)}": HTTP ${activated.status} ${JSON.stringify(activated.body)}`);
-			// Webhooks register a moment after activation. A PATCH (a method our webhooks never use) tells
-			// "unknown path" from "path known, other method" without starting an execution.
-			for (const path of webhookPaths) {
-				const deadline = Date.now() + 15_000;
-				for (;;) {
-					const probe = await fetch(`${baseUrl}/webhook/${path}`, { method: 'PATCH' });
-					const text = await probe.text();
-					if (probe.status !== 404 || text.includes('Did you mean')) break;
-					if (Date.now() > deadline) throw new Error(`Webhook ${path} of "${String(workflow.name)}" did not register`);
-					await new Promise((r) => setTimeout(r, 100));
-				}
-			}
+			await waitForWebhooks(baseUrl, webhookPaths, `"${String(workflow.name)}"`);
 			return id;
 		};
 		return {
