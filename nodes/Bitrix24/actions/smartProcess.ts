@@ -126,7 +126,7 @@ export async function executeSmartProcess(this: IExecuteFunctions, client: Bitri
 				const filter = readJsonObject(this, 'filter', index, 'Filter (JSON)');
 				const returnAll = this.getNodeParameter('returnAll', index, false) as boolean;
 				const limit = returnAll ? undefined : (this.getNodeParameter('limit', index, 50) as number);
-				const rows = await client.listAllBatched<IDataObject>('crm.item.list', { entityTypeId, filter, select: ['*', 'UF_*'], useOriginalUfNames: 'Y' }, { limit });
+				const rows = await client.listAllBatched<IDataObject>('crm.item.list', { entityTypeId, filter, select: ['*'], useOriginalUfNames: 'Y' }, { limit });
 				results.set(index, rows);
 			} catch (error) {
 				results.fail(index, error);
