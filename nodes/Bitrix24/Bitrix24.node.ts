@@ -8,6 +8,7 @@ import {
 } from 'n8n-workflow';
 
 import { bitrix24ClientFor, LOCAL_APP_CREDENTIAL, WEBHOOK_CREDENTIAL } from '../shared/n8n/bitrix24Client';
+import { authenticationProperty } from '../shared/n8n/dealParameters';
 import { searchDeals, searchSmartProcesses, searchStages, searchUsers } from '../shared/n8n/listSearch';
 import { getAllStages, getDealFields, getSmartProcesses, getSmartProcessFields, getUsers, getWritableDealFields } from '../shared/n8n/loadOptions';
 import { callMethodProperties, executeCallMethod } from './actions/callMethod';
@@ -35,16 +36,7 @@ export class Bitrix24 implements INodeType {
 			{ name: LOCAL_APP_CREDENTIAL, required: true, displayOptions: { show: { authentication: ['oAuth2'] } } },
 		],
 		properties: [
-			{
-				displayName: 'Authentication',
-				name: 'authentication',
-				type: 'options',
-				options: [
-					{ name: 'Inbound Webhook', value: 'webhook' },
-					{ name: 'OAuth2 (Local App)', value: 'oAuth2' },
-				],
-				default: 'webhook',
-			},
+			authenticationProperty(),
 			{
 				displayName: 'Resource',
 				name: 'resource',

@@ -9,10 +9,11 @@ import {
 	NodeConnectionTypes,
 } from 'n8n-workflow';
 
-import { judge, type DealEventOptions, type StageFilter } from '../shared/bitrix24/dealEvents';
+import { judge, type StageFilter } from '../shared/bitrix24/dealEvents';
 import { asOfEntry, enrichDeals } from '../shared/bitrix24/deals';
 import { bitrix24ClientFor, LOCAL_APP_CREDENTIAL, WEBHOOK_CREDENTIAL } from '../shared/n8n/bitrix24Client';
 import { dealEventItem } from '../shared/n8n/dealItems';
+import { authenticationProperty, branchFieldProperty, dealItemOptionFields, readDealEventOptions, stageFilterProperties } from '../shared/n8n/dealParameters';
 import { toNodeError } from '../shared/n8n/errors';
 import { getDealFields, getPipelines, getStages } from '../shared/n8n/loadOptions';
 
@@ -61,53 +62,9 @@ export class Bitrix24PollTrigger implements INodeType {
 				type: 'notice',
 				default: '',
 			},
-			{
-				displayName: 'Authentication',
-				name: 'authentication',
-				type: 'options',
-				options: [
-					{ name: 'Inbound Webhook', value: 'webhook' },
-					{ name: 'OAuth2 (Local App)', value: 'oAuth2' },
-				],
-				default: 'webhook',
-			},
-			{
-				displayName: 'Deal Reached',
-				name: 'stageMode',
-				type: 'options',
-				options: [
-					{ name: 'Any Won Stage', value: 'anyWon', description: 'Any pipeline\'s success stage' },
-					{ name: 'Chosen Stages', value: 'stages' },
-					{ name: 'Any Stage', value: 'any' },
-				],
-				default: 'anyWon',
-			},
-			{
-				displayName: 'Pipeline Name or ID',
-				name: 'pipeline',
-				type: 'options',
-				typeOptions: { loadOptionsMethod: 'getPipelines' },
-				default: '',
-				description: 'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
-				displayOptions: { show: { stageMode: ['stages'] } },
-			},
-			{
-				displayName: 'Stage Names or IDs',
-				name: 'stages',
-				type: 'multiOptions',
-				typeOptions: { loadOptionsMethod: 'getStages', loadOptionsDependsOn: ['pipeline'] },
-				default: [],
-				description: 'Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
-				displayOptions: { show: { stageMode: ['stages'] } },
-			},
-			{
-				displayName: 'Branch Field Name or ID',
-				name: 'branchField',
-				type: 'options',
-				typeOptions: { loadOptionsMethod: 'getDealFields' },
-				default: '',
-				description: 'The deal field that holds the branch or city; a list field is read as its text. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-			},
+			authenticationProperty(),
+			...stageFilterProperties(),
+			branchFieldProperty('The deal field that holds the branch or city; a list field is read as its text.'),
 			{
 				displayName: 'Catch Up From',
 				name: 'backfillFrom',
@@ -122,22 +79,7 @@ export class Bitrix24PollTrigger implements INodeType {
 				placeholder: 'Add Option',
 				default: {},
 				options: [
-					{
-						displayName: 'Skip Deals Marked in Field Name or ID',
-						name: 'markerField',
-						type: 'options',
-						typeOptions: { loadOptionsMethod: 'getDealFields' },
-						default: '',
-						description:
-							'A deal field the workflow fills with the item\'s eventKey once it acted; deals whose field holds the key are skipped. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-					},
-					{
-						displayName: 'Include Raw Records',
-						name: 'includeRaw',
-						type: 'boolean',
-						default: true,
-						description: 'Whether to add the deal, contact and employee as Bitrix24 returned them',
-					},
+					...dealItemOptionFields("A deal field the workflow fills with the item's eventKey once it acted; deals whose field holds the key are skipped."),
 					{
 						displayName: 'Max Entries Per Poll',
 						name: 'maxPerPoll',
@@ -158,14 +100,8 @@ export class Bitrix24PollTrigger implements INodeType {
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 		const cursor = this.getWorkflowStaticData('node') as Cursor;
 		const manual = this.getMode() === 'manual';
-		const mode = this.getNodeParameter('stageMode', 'anyWon') as string;
-		const stages: StageFilter = mode === 'stages' ? { mode, stageIds: (this.getNodeParameter('stages', []) as string[]).map(String) } : mode === 'any' ? { mode } : { mode: 'anyWon' };
-		const options = this.getNodeParameter('options', {}) as { markerField?: string; includeRaw?: boolean; maxPerPoll?: number };
-		const eventOptions: DealEventOptions = {
-			stages,
-			branchField: (this.getNodeParameter('branchField', '') as string) || undefined,
-			markerField: options.markerField || undefined,
-		};
+		const { eventOptions, options } = readDealEventOptions<{ markerField?: string; includeRaw?: boolean; maxPerPoll?: number }>(this);
+		const stages = eventOptions.stages;
 		const client = await bitrix24ClientFor(this);
 		const select = ['ID', 'OWNER_ID', 'STAGE_ID', 'STAGE_SEMANTIC_ID', 'CREATED_TIME', 'CATEGORY_ID', 'TYPE_ID'];
 

@@ -11,10 +11,11 @@ import {
 	NodeOperationError,
 } from 'n8n-workflow';
 
-import { decideDealEvent, type DealEventOptions, type StageFilter } from '../shared/bitrix24/dealEvents';
+import { decideDealEvent } from '../shared/bitrix24/dealEvents';
 import { readDealEvent, readInboundBody, readRobotCall, type InboundDealEvent } from '../shared/bitrix24/inbound';
 import { bitrix24ClientFor, LOCAL_APP_CREDENTIAL, WEBHOOK_CREDENTIAL } from '../shared/n8n/bitrix24Client';
 import { dealEventItem } from '../shared/n8n/dealItems';
+import { authenticationProperty, branchFieldProperty, dealItemOptionFields, readDealEventOptions, stageFilterProperties } from '../shared/n8n/dealParameters';
 import { errorItemJson, toNodeError } from '../shared/n8n/errors';
 import { getDealFields, getPipelines, getStages } from '../shared/n8n/loadOptions';
 
@@ -24,12 +25,6 @@ type Source = 'outgoingWebhook' | 'robot' | 'appEvents';
 
 function authenticationFor(ctx: IHookFunctions | IWebhookFunctions, source: Source): string {
 	return source === 'appEvents' ? 'oAuth2' : (ctx.getNodeParameter('authentication', 'webhook') as string);
-}
-
-function stageFilter(ctx: IHookFunctions | IWebhookFunctions): StageFilter {
-	const mode = ctx.getNodeParameter('stageMode', 'anyWon') as string;
-	if (mode === 'stages') return { mode, stageIds: (ctx.getNodeParameter('stages', []) as string[]).map(String) };
-	return mode === 'any' ? { mode } : { mode: 'anyWon' };
 }
 
 function wantedEvents(ctx: IHookFunctions | IWebhookFunctions): string[] {
@@ -128,17 +123,7 @@ export class Bitrix24Trigger implements INodeType {
 				type: 'notice',
 				default: '',
 			},
-			{
-				displayName: 'Authentication',
-				name: 'authentication',
-				type: 'options',
-				options: [
-					{ name: 'Inbound Webhook', value: 'webhook' },
-					{ name: 'OAuth2 (Local App)', value: 'oAuth2' },
-				],
-				default: 'webhook',
-				description: 'How the trigger reads the deal. App events always use OAuth2.',
-			},
+			authenticationProperty('How the trigger reads the deal. App events always use OAuth2.'),
 			{
 				displayName: 'Events',
 				name: 'events',
@@ -171,43 +156,8 @@ export class Bitrix24Trigger implements INodeType {
 				description: '16 or more letters, digits, "-" or "_". It becomes part of the webhook URL; the robot sends no token, so the URL is the key.',
 				displayOptions: { show: { source: ['robot'] } },
 			},
-			{
-				displayName: 'Deal Reached',
-				name: 'stageMode',
-				type: 'options',
-				options: [
-					{ name: 'Any Won Stage', value: 'anyWon', description: 'Any pipeline\'s success stage' },
-					{ name: 'Chosen Stages', value: 'stages' },
-					{ name: 'Any Stage', value: 'any', description: 'Every stage change, and every change with Deal Created' },
-				],
-				default: 'anyWon',
-			},
-			{
-				displayName: 'Pipeline Name or ID',
-				name: 'pipeline',
-				type: 'options',
-				typeOptions: { loadOptionsMethod: 'getPipelines' },
-				default: '',
-				description: 'Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
-				displayOptions: { show: { stageMode: ['stages'] } },
-			},
-			{
-				displayName: 'Stage Names or IDs',
-				name: 'stages',
-				type: 'multiOptions',
-				typeOptions: { loadOptionsMethod: 'getStages', loadOptionsDependsOn: ['pipeline'] },
-				default: [],
-				description: 'Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>',
-				displayOptions: { show: { stageMode: ['stages'] } },
-			},
-			{
-				displayName: 'Branch Field Name or ID',
-				name: 'branchField',
-				type: 'options',
-				typeOptions: { loadOptionsMethod: 'getDealFields' },
-				default: '',
-				description: 'The deal field that holds the branch or city; a list field is read as its text. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-			},
+			...stageFilterProperties('Every stage change, and every change with Deal Created'),
+			branchFieldProperty('The deal field that holds the branch or city; a list field is read as its text.'),
 			{
 				displayName: 'Options',
 				name: 'options',
@@ -215,22 +165,9 @@ export class Bitrix24Trigger implements INodeType {
 				placeholder: 'Add Option',
 				default: {},
 				options: [
-					{
-						displayName: 'Skip Deals Marked in Field Name or ID',
-						name: 'markerField',
-						type: 'options',
-						typeOptions: { loadOptionsMethod: 'getDealFields' },
-						default: '',
-						description:
-							'A deal field the workflow fills with the item\'s eventKey once it acted. Deals whose field holds the key are skipped, which keeps one item per stage entry across n8n restarts. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-					},
-					{
-						displayName: 'Include Raw Records',
-						name: 'includeRaw',
-						type: 'boolean',
-						default: true,
-						description: 'Whether to add the deal, contact and employee as Bitrix24 returned them',
-					},
+					...dealItemOptionFields(
+						"A deal field the workflow fills with the item's eventKey once it acted. Deals whose field holds the key are skipped, which keeps one item per stage entry across n8n restarts.",
+					),
 				],
 			},
 		],
@@ -304,14 +241,9 @@ export class Bitrix24Trigger implements INodeType {
 		response.status(200).json({ ok: true });
 		if (event.kind === 'ignore') return { noWebhookResponse: true };
 
-		const options = this.getNodeParameter('options', {}) as { markerField?: string; includeRaw?: boolean };
+		const { eventOptions, options } = readDealEventOptions<{ markerField?: string; includeRaw?: boolean }>(this);
 		let decision;
 		try {
-			const eventOptions: DealEventOptions = {
-				stages: stageFilter(this),
-				branchField: (this.getNodeParameter('branchField', '') as string) || undefined,
-				markerField: options.markerField || undefined,
-			};
 			const client = await bitrix24ClientFor(this, authenticationFor(this, source));
 			// A test run in the editor does not remember events, so the same deal can be tried again.
 			decision = await decideDealEvent(client, event.dealId, eventOptions, undefined, this.getMode() !== 'manual');

@@ -38,7 +38,8 @@ import {
 	withDeal,
 	type WriteItem,
 } from './common';
-import { branchFieldProperty, dealLocator, fieldValueProperties, operationsOf, stageLocator } from './descriptions';
+import { branchFieldProperty } from '../../shared/n8n/dealParameters';
+import { dealLocator, fieldValueProperties, operationsOf, stageLocator } from './descriptions';
 
 const RESOURCE = 'deal';
 const show = (...operation: string[]) => ({ resource: [RESOURCE], operation });

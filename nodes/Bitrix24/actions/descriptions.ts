@@ -3,7 +3,7 @@
  * from a searchable list, by ID, or for deals by the link from the browser), and field values.
  */
 
-import type { IDisplayOptions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 type Show = { resource: string[]; operation: string[] };
 
@@ -121,19 +121,6 @@ export function operationsOf(resource: string, options: INodePropertyOptions[], 
 		displayOptions: { show: { resource: [resource] } },
 		options,
 		default: defaultOperation,
-	};
-}
-
-/** The deal field holding the branch (a list field is read as its text). */
-export function branchFieldProperty(description: string, show?: IDisplayOptions['show']): INodeProperties {
-	return {
-		displayName: 'Branch Field Name or ID',
-		name: 'branchField',
-		type: 'options',
-		typeOptions: { loadOptionsMethod: 'getDealFields' },
-		default: '',
-		description: `${description} Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>`,
-		...(show ? { displayOptions: { show } } : {}),
 	};
 }
 
