@@ -4,10 +4,10 @@
  */
 
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { jsonParse, NodeOperationError } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import type { BatchCommand, Bitrix24Client } from '../../shared/bitrix24/client';
-import { errorItemJson, toNodeError } from '../../shared/n8n/errors';
+import { ItemResults, parseJsonObject } from './common';
 
 export const callMethodProperties: INodeProperties[] = [
 	{
@@ -67,30 +67,9 @@ interface Prepared {
 	limit?: number;
 }
 
-function readParameters(ctx: IExecuteFunctions, index: number): IDataObject {
-	const raw = ctx.getNodeParameter('parameters', index, '{}') as unknown;
-	let value: unknown = raw;
-	if (typeof raw === 'string') {
-		const text = raw.trim() || '{}';
-		value = jsonParse(text, { errorMessage: 'Parameters (JSON) is not valid JSON' });
-	}
-	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-		throw new NodeOperationError(ctx.getNode(), 'Parameters (JSON) must be a JSON object, like {"ID": 123}', { itemIndex: index });
-	}
-	return value as IDataObject;
-}
-
 export async function executeCallMethod(this: IExecuteFunctions, client: Bitrix24Client, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
-	const results: INodeExecutionData[][] = items.map(() => []);
-	const failed = new Set<number>();
-	const continueOnFail = this.continueOnFail();
-
-	const fail = (index: number, error: unknown, note?: string) => {
-		const nodeError = toNodeError(this.getNode(), error, { itemIndex: index, note });
-		if (!continueOnFail) throw nodeError;
-		results[index] = [{ json: errorItemJson(nodeError), pairedItem: { item: index } }];
-		failed.add(index);
-	};
+	const results = new ItemResults(this, items.length);
+	const fail = (index: number, error: unknown, note?: string) => results.fail(index, error, { note });
 
 	const prepared: Prepared[] = [];
 	for (let index = 0; index < items.length; index++) {
@@ -100,7 +79,7 @@ export async function executeCallMethod(this: IExecuteFunctions, client: Bitrix2
 				throw new NodeOperationError(this.getNode(), `"${method}" is not a Bitrix24 method name (like crm.deal.get)`, { itemIndex: index });
 			}
 			const options = this.getNodeParameter('options', index, {}) as { fetchAll?: boolean; limit?: number };
-			prepared.push({ index, method, params: readParameters(this, index), fetchAll: options.fetchAll === true, limit: options.fetchAll ? options.limit : undefined });
+			prepared.push({ index, method, params: parseJsonObject(this, index, 'Parameters (JSON)', this.getNodeParameter('parameters', index, '{}'), '{"ID": 123}'), fetchAll: options.fetchAll === true, limit: options.fetchAll ? options.limit : undefined });
 		} catch (error) {
 			fail(index, error);
 		}
@@ -131,7 +110,7 @@ export async function executeCallMethod(this: IExecuteFunctions, client: Bitrix2
 				const json: IDataObject = { result: outcome.results[key] as IDataObject };
 				if (outcome.totals[key] !== undefined) json.total = outcome.totals[key];
 				if (outcome.nexts[key] !== undefined) json.next = outcome.nexts[key];
-				results[p.index] = [{ json, pairedItem: { item: p.index } }];
+				results.set(p.index, json);
 			}
 		}
 	}
@@ -140,15 +119,15 @@ export async function executeCallMethod(this: IExecuteFunctions, client: Bitrix2
 		try {
 			if (p.fetchAll) {
 				const records = await client.listAllBatched<IDataObject>(p.method, p.params, { limit: p.limit });
-				results[p.index] = records.map((record) => ({ json: record, pairedItem: { item: p.index } }));
+				results.set(p.index, records);
 			} else {
 				const { result } = await client.call(p.method, p.params);
-				results[p.index] = [{ json: { result: result as IDataObject }, pairedItem: { item: p.index } }];
+				results.set(p.index, { result: result as IDataObject });
 			}
 		} catch (error) {
 			fail(p.index, error);
 		}
 	}
 
-	return results.flat();
+	return results.all();
 }

@@ -96,15 +96,19 @@ export function requireText(ctx: IExecuteFunctions, name: string, index: number,
 	return text;
 }
 
-/** A JSON object parameter (given as text or as an object from an expression). */
-export function readJsonObject(ctx: IExecuteFunctions, name: string, index: number, what: string, value?: unknown): IDataObject {
-	const raw = value ?? ctx.getNodeParameter(name, index, '{}');
+/** A JSON object given as text or as an object from an expression; `what` names it in errors. */
+export function parseJsonObject(ctx: IExecuteFunctions, index: number, what: string, raw: unknown, example = '{"TITLE": "New title"}'): IDataObject {
 	let parsed: unknown = raw;
 	if (typeof raw === 'string') parsed = jsonParse(raw.trim() || '{}', { errorMessage: `${what} is not valid JSON` });
 	if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-		throw new NodeOperationError(ctx.getNode(), `${what} must be a JSON object, like {"TITLE": "New title"}`, { itemIndex: index });
+		throw new NodeOperationError(ctx.getNode(), `${what} must be a JSON object, like ${example}`, { itemIndex: index });
 	}
 	return parsed as IDataObject;
+}
+
+/** A JSON object parameter. */
+export function readJsonObject(ctx: IExecuteFunctions, name: string, index: number, what: string): IDataObject {
+	return parseJsonObject(ctx, index, what, ctx.getNodeParameter(name, index, '{}'));
 }
 
 /** Field values from the "Specify Fields" parameters. */

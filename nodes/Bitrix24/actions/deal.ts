@@ -22,7 +22,7 @@ import {
 	type RowUpsert,
 	type TaskInput,
 } from '../../shared/bitrix24/crmActions';
-import { enrichDeals } from '../../shared/bitrix24/deals';
+import { enrichDeals, type EnrichedDeal } from '../../shared/bitrix24/deals';
 import type { PhoneCountry } from '../../shared/phone';
 import { dealEventItem } from '../../shared/n8n/dealItems';
 import {
@@ -31,7 +31,7 @@ import {
 	readLocator,
 	readFieldValues,
 	readId,
-	readJsonObject,
+	parseJsonObject,
 	readString,
 	requireText,
 	sendWrites,
@@ -241,6 +241,32 @@ function isRecord(value: unknown): value is Raw {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+interface EnrichRequest {
+	index: number;
+	dealId: number;
+	branchField?: string;
+	output(deal: EnrichedDeal): IDataObject;
+}
+
+/** Reads the deals with contact, responsible and branch (requests shared per branch field) into the items' outputs. */
+async function enrichInto(client: Bitrix24Client, results: ItemResults, requests: EnrichRequest[]): Promise<void> {
+	for (const branchField of new Set(requests.map((r) => r.branchField || undefined))) {
+		const group = requests.filter((r) => (r.branchField || undefined) === branchField);
+		let outcome: Awaited<ReturnType<typeof enrichDeals>>;
+		try {
+			outcome = await enrichDeals(client, group.map((r) => r.dealId), { branchField });
+		} catch (error) {
+			for (const r of group) results.fail(r.index, error, { dealId: r.dealId });
+			continue;
+		}
+		for (const r of group) {
+			const deal = outcome.deals.get(r.dealId);
+			if (deal) results.set(r.index, r.output(deal));
+			else results.fail(r.index, outcome.failures.get(r.dealId) ?? new Error('The deal was not found'), { dealId: r.dealId });
+		}
+	}
+}
+
 async function executeGet(ctx: IExecuteFunctions, client: Bitrix24Client, items: INodeExecutionData[], results: ItemResults): Promise<void> {
 	const planned = planEach(ctx, results, items.length, (index) => ({
 		dealId: readId(ctx, 'dealId', index, 'Deal'),
@@ -250,23 +276,11 @@ async function executeGet(ctx: IExecuteFunctions, client: Bitrix24Client, items:
 	const enriched = planned.filter((p) => p.enrich);
 	const plain = planned.filter((p) => !p.enrich);
 
-	// Enriched reads share requests per branch field (it is one of the shared commands).
-	const byBranchField = new Map<string, typeof enriched>();
-	for (const p of enriched) byBranchField.set(p.branchField, [...(byBranchField.get(p.branchField) ?? []), p]);
-	for (const [branchField, group] of byBranchField) {
-		let outcome: Awaited<ReturnType<typeof enrichDeals>>;
-		try {
-			outcome = await enrichDeals(client, group.map((p) => p.dealId), { branchField: branchField || undefined });
-		} catch (error) {
-			for (const p of group) results.fail(p.index, error, { dealId: p.dealId });
-			continue;
-		}
-		for (const p of group) {
-			const deal = outcome.deals.get(p.dealId);
-			if (deal) results.set(p.index, dealEventItem(deal, { source: 'dealGet' }));
-			else results.fail(p.index, outcome.failures.get(p.dealId) ?? new Error('The deal was not found'), { dealId: p.dealId });
-		}
-	}
+	await enrichInto(
+		client,
+		results,
+		enriched.map((p) => ({ index: p.index, dealId: p.dealId, branchField: p.branchField, output: (deal) => dealEventItem(deal, { source: 'dealGet' }) })),
+	);
 
 	if (plain.length) {
 		const outcomes = await runItemCommands(
@@ -352,19 +366,11 @@ async function executeFindAwaiting(ctx: IExecuteFunctions, client: Bitrix24Clien
 			results.fail(p.index, error);
 		}
 	}
-	for (const branchField of new Set(found.map((f) => f.branchField))) {
-		const group = found.filter((f) => f.branchField === branchField);
-		try {
-			const outcome = await enrichDeals(client, group.map((f) => f.dealId), { branchField });
-			for (const f of group) {
-				const deal = outcome.deals.get(f.dealId);
-				if (deal) results.set(f.index, { ...f.json, ...dealEventItem(deal, { source: 'findAwaiting' }) });
-				else results.fail(f.index, outcome.failures.get(f.dealId) ?? new Error('The deal was not found'), { dealId: f.dealId });
-			}
-		} catch (error) {
-			for (const f of group) results.fail(f.index, error, { dealId: f.dealId });
-		}
-	}
+	await enrichInto(
+		client,
+		results,
+		found.map((f) => ({ index: f.index, dealId: f.dealId, branchField: f.branchField, output: (deal) => ({ ...f.json, ...dealEventItem(deal, { source: 'findAwaiting' }) }) })),
+	);
 }
 
 interface ActionsParameter {
@@ -398,7 +404,7 @@ function planActions(ctx: IExecuteFunctions, index: number): Omit<WriteItem, 'in
 			labels.deal = 'deal read';
 		}
 		if (actions.update) {
-			const fields = readJsonObject(ctx, '', index, 'Update Fields → Fields (JSON)', actions.update.fields ?? '{}');
+			const fields = parseJsonObject(ctx, index, 'Update Fields → Fields (JSON)', actions.update.fields ?? '{}');
 			if (Object.keys(fields).length) {
 				if ('STAGE_ID' in fields || 'CATEGORY_ID' in fields) throw new Error('Use the "Move to Stage" action to change the stage or pipeline');
 				commands.update = updateDealCommand(dealId, fields);
@@ -438,7 +444,7 @@ function planActions(ctx: IExecuteFunctions, index: number): Omit<WriteItem, 'in
 			const entityTypeId = Number(String(actions.row.smartProcess ?? '').trim());
 			if (!(entityTypeId > 0)) throw new Error('"Save Result Row" has no smart process');
 			const field = String(actions.row.linkField ?? '').trim() || 'parentId2';
-			row = { entityTypeId, dealId, link: { field }, fields: readJsonObject(ctx, '', index, 'Save Result Row → Fields (JSON)', actions.row.fields ?? '{}') };
+			row = { entityTypeId, dealId, link: { field }, fields: parseJsonObject(ctx, index, 'Save Result Row → Fields (JSON)', actions.row.fields ?? '{}') };
 			labels.row = 'result row saved';
 		}
 		if (!Object.keys(commands).length && !row) throw new Error('No action is chosen: add at least one under "Actions"');

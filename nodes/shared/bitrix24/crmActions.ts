@@ -282,8 +282,13 @@ export interface WriteOutcome extends ItemOutcome {
 
 const ROW_COMMAND = 'row';
 
+/** The smart process and link field a row is found by. */
+function processKey(row: RowUpsert): string {
+	return `${row.entityTypeId}|${row.link.field}`;
+}
+
 function rowKey(row: RowUpsert): string {
-	return `${row.entityTypeId}|${row.link.field}|${row.dealId}`;
+	return `${processKey(row)}|${row.dealId}`;
 }
 
 function rowIdOf(result: unknown): number | undefined {
@@ -301,7 +306,7 @@ const rowWriters = new KeyedQueue();
  * second updates the row the first added instead of adding another.
  */
 export async function runWrites(client: Bitrix24Client, writes: PlannedWrite[]): Promise<Map<number, WriteOutcome>> {
-	const processes = [...new Set(writes.filter((w) => w.row).map((w) => `${w.row?.entityTypeId}|${w.row?.link.field}`))].sort();
+	const processes = [...new Set(writes.flatMap((w) => (w.row ? [processKey(w.row)] : [])))].sort();
 	const run = () => runWritesNow(client, writes);
 	// Hold every smart process these writes touch, in a fixed order, for the whole run.
 	const locked = processes.reduceRight<() => Promise<Map<number, WriteOutcome>>>((inner, key) => () => rowWriters.run(key, inner), run);
@@ -319,7 +324,7 @@ async function runWritesNow(client: Bitrix24Client, writes: PlannedWrite[]): Pro
 	const byProcess = new Map<string, { entityTypeId: number; link: RowLink; dealIds: number[] }>();
 	for (const write of writes) {
 		if (!write.row) continue;
-		const key = `${write.row.entityTypeId}|${write.row.link.field}`;
+		const key = processKey(write.row);
 		const group = byProcess.get(key) ?? { entityTypeId: write.row.entityTypeId, link: write.row.link, dealIds: [] };
 		group.dealIds.push(write.row.dealId);
 		byProcess.set(key, group);
