@@ -7,9 +7,10 @@
  *    starts it on 127.0.0.1 with an owner account.
  * 3. Creates a Bitrix24 credential for the sandbox and publishes a workflow:
  *    Bitrix24 Trigger (the portal's outgoing webhook: a deal reached a won stage; the deal, its
- *    contact, employee and branch in one request) → Remove Duplicates on the event key (once per
- *    stage entry, across restarts) → Bitrix24 "Apply Several Actions" (survey status field,
- *    timeline comment, NPS result row: one request).
+ *    contact, employee and branch in one request; a deal whose survey status field already holds
+ *    this stage entry's key is skipped, so once per stage entry even across restarts) → Bitrix24
+ *    "Apply Several Actions" (survey status field with that key, timeline comment, NPS result row:
+ *    one request).
  * 4. A manager moves deals to "won" in the portal; the portal posts its events to n8n (the
  *    workflow's own writes make the portal post again: those start nothing); the demo prints
  *    what n8n read and wrote for each deal.
@@ -44,7 +45,6 @@ export interface DemoResult {
 
 const WEBHOOK_ID = 'demo-bitrix24-trigger';
 const TRIGGER = 'Deal won';
-const ONCE = 'Once per stage entry';
 const WRITE_BACK = 'Survey queued: field, comment, result row';
 
 /** The demo workflow, as it would be imported: node types of an installed community package. */
@@ -60,17 +60,8 @@ function demoWorkflow(credentialId: string) {
 				typeVersion: 1,
 				position: [0, 0],
 				webhookId: WEBHOOK_ID,
-				parameters: { source: 'outgoingWebhook', stageMode: 'anyWon', branchField: 'UF_CRM_1700000000001' },
+				parameters: { source: 'outgoingWebhook', stageMode: 'anyWon', branchField: 'UF_CRM_1700000000001', options: { markerField: 'UF_CRM_1700000000002' } },
 				credentials,
-			},
-			{
-				// n8n's database-backed de-duplication: once per stage entry across restarts and processes.
-				id: 'demo-once',
-				name: ONCE,
-				type: 'n8n-nodes-base.removeDuplicates',
-				typeVersion: 2,
-				position: [160, 0],
-				parameters: { operation: 'removeItemsSeenInPreviousExecutions', logic: 'removeItemsWithAlreadySeenKeyValues', dedupeValue: '={{ $json.eventKey }}', options: {} },
 			},
 			{
 				id: 'demo-write',
@@ -83,7 +74,7 @@ function demoWorkflow(credentialId: string) {
 					operation: 'applyActions',
 					dealId: { __rl: true, mode: 'id', value: '={{ $json.deal.id }}' },
 					actions: {
-						update: { fields: '={{ JSON.stringify({ UF_CRM_1700000000002: "survey queued" }) }}' },
+						update: { fields: '={{ JSON.stringify({ UF_CRM_1700000000002: "survey queued " + $json.eventKey }) }}' },
 						comment: { text: '=NPS survey queued for {{ $json.contact.fullName }}, branch {{ $json.branch.name }}' },
 						row: {
 							smartProcess: '1032',
@@ -104,8 +95,7 @@ function demoWorkflow(credentialId: string) {
 			},
 		],
 		connections: {
-			[TRIGGER]: { main: [[{ node: ONCE, type: 'main', index: 0 }], [{ node: 'Deal could not be read', type: 'main', index: 0 }]] },
-			[ONCE]: { main: [[{ node: WRITE_BACK, type: 'main', index: 0 }]] },
+			[TRIGGER]: { main: [[{ node: WRITE_BACK, type: 'main', index: 0 }], [{ node: 'Deal could not be read', type: 'main', index: 0 }]] },
 		},
 		settings: { executionOrder: 'v1' },
 	};

@@ -118,7 +118,7 @@ export class Bitrix24Trigger implements INodeType {
 			},
 			{
 				displayName:
-					'Each stage entry starts one execution while n8n runs. To keep it so across restarts and several n8n processes, put n8n\'s Remove Duplicates node (Remove Items Processed in Previous Executions, value: the item\'s eventKey) right after this trigger. Connect the second output, Could Not Read, to Stop and Error so a deal that could not be read fails visibly.',
+					'Each stage entry starts one execution while n8n runs. To keep it so across restarts, have the workflow write the item\'s eventKey into a deal field and choose that field under Options → Skip Deals Marked in Field. Connect the second output, Could Not Read, to Stop and Error so a deal that could not be read fails visibly.',
 				name: 'onceNotice',
 				type: 'notice',
 				default: '',

@@ -55,17 +55,16 @@ describe('Bitrix24 Trigger in a real n8n', () => {
 						typeVersion: 1,
 						position: [0, 0],
 						webhookId: WEBHOOK_ID,
-						parameters: { source: 'outgoingWebhook', stageMode: 'stages', pipeline: 1, stages: ['C1:QUALITY_CHECK'], branchField: 'UF_CRM_1700000000001' },
+						parameters: {
+							source: 'outgoingWebhook',
+							stageMode: 'stages',
+							pipeline: 1,
+							stages: ['C1:QUALITY_CHECK'],
+							branchField: 'UF_CRM_1700000000001',
+							// Durable "handled" mark, kept in the deal itself: survives restarts of n8n.
+							options: { markerField: 'UF_CRM_1700000000002' },
+						},
 						credentials,
-					},
-					{
-						// n8n's database-backed de-duplication: survives restarts and is shared by all processes.
-						id: 'once',
-						name: 'Once per stage entry',
-						type: 'n8n-nodes-base.removeDuplicates',
-						typeVersion: 2,
-						position: [200, 0],
-						parameters: { operation: 'removeItemsSeenInPreviousExecutions', logic: 'removeItemsWithAlreadySeenKeyValues', dedupeValue: '={{ $json.eventKey }}', options: {} },
 					},
 					{
 						id: 'write',
@@ -79,7 +78,8 @@ describe('Bitrix24 Trigger in a real n8n', () => {
 							dealId: { __rl: true, mode: 'id', value: '={{ $json.deal.id }}' },
 							actions: {
 								// Our own write: the portal posts ONCRMDEALUPDATE for it again.
-								update: { fields: '={{ JSON.stringify({ UF_CRM_1700000000002: "survey queued" }) }}' },
+								// and the mark the trigger checks: the event key of the stage entry handled.
+								update: { fields: '={{ JSON.stringify({ UF_CRM_1700000000002: "survey queued " + $json.eventKey }) }}' },
 								comment: { text: '=NPS survey queued for {{ $json.contact.fullName }} ({{ $json.branch.name }})' },
 								row: { smartProcess: '1032', linkField: 'parentId2', fields: '={{ JSON.stringify({ UF_CRM_7_BRANCH: $json.branch.name }) }}' },
 							},
@@ -97,9 +97,8 @@ describe('Bitrix24 Trigger in a real n8n', () => {
 				],
 				connections: {
 					'Deal reached quality check': {
-						main: [[{ node: 'Once per stage entry', type: 'main', index: 0 }], [{ node: 'Deal could not be read', type: 'main', index: 0 }]],
+						main: [[{ node: 'Write back', type: 'main', index: 0 }], [{ node: 'Deal could not be read', type: 'main', index: 0 }]],
 					},
-					'Once per stage entry': { main: [[{ node: 'Write back', type: 'main', index: 0 }]] },
 				},
 				settings: { executionOrder: 'v1' },
 			},
@@ -159,7 +158,7 @@ describe('Bitrix24 Trigger in a real n8n', () => {
 		expect(deliveries.filter((d) => d.event === 'ONCRMDEALUPDATE').length).toBeGreaterThanOrEqual(10);
 		expect(deliveries.every((d) => d.status === 200)).toBe(true);
 		for (const id of deals) {
-			expect(sandbox.portal.getDeal(id).UF_CRM_1700000000002).toBe('survey queued');
+			expect(sandbox.portal.getDeal(id).UF_CRM_1700000000002).toMatch(new RegExp(`^survey queued ${id}\\|C1:QUALITY_CHECK\\|`));
 			expect(sandbox.portal.timelineComments.filter((c) => c.ENTITY_ID === id)).toHaveLength(1);
 			expect([...sandbox.portal.itemStore(1032).values()].filter((row) => row.parentId2 === id)).toHaveLength(1);
 		}
@@ -209,23 +208,30 @@ describe('Bitrix24 Trigger in a real n8n', () => {
 		expect(details.body.data.resultData.error?.message).toContain(`Deal ${id}`);
 	});
 
-	it('after n8n restarts (its memory gone), a repeated event starts an execution that writes nothing twice', async () => {
+	it('after n8n restarts (its memory gone), a repeated event starts nothing: the mark in the deal says it was handled', async () => {
 		expect(handled).toHaveLength(3);
 		const userFolder = n8n.userFolder;
 		await n8n.stop(true);
 		n8n = await startN8n({ ...restartable, userFolder });
 		await waitForWebhooks(n8n.baseUrl, [`${WEBHOOK_ID}/events`]);
 		const before = (await settled()).length;
-		const repeat = `event=ONCRMDEALUPDATE&data%5BFIELDS%5D%5BID%5D=${handled[0]}&ts=2&auth%5Bdomain%5D=sandbox&auth%5Bapplication_token%5D=${APP_TOKEN}`;
-		expect((await rawRequest(eventUrl, { body: repeat, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } })).status).toBe(200);
+		for (const id of handled) {
+			// A manager edits each handled deal after the restart: Bitrix24 posts ONCRMDEALUPDATE again.
+			sandbox.portal.updateDeal(id, { COMMENTS: 'edited after the restart' }, UI);
+		}
 		const list = await settled();
-		// The trigger no longer remembers the event, so it starts an execution; Remove Duplicates ends it.
-		expect(list.length).toBe(before + 1);
-		expect(list[0].status).toBe('success');
-		const details = await n8n.api<{ data: { resultData: { runData: Record<string, Array<{ data: { main: unknown[][] } }>> } } }>('GET', `/executions/${list[0].id}?includeData=true`);
-		expect(details.body.data.resultData.runData['Once per stage entry'][0].data.main[0]).toHaveLength(0);
-		expect(details.body.data.resultData.runData['Write back']).toBeUndefined();
-		expect(sandbox.portal.timelineComments.filter((c) => c.ENTITY_ID === handled[0])).toHaveLength(1);
-		expect([...sandbox.portal.itemStore(1032).values()].filter((row) => row.parentId2 === handled[0])).toHaveLength(1);
+		expect(sandbox.events.deliveries.slice(-3).every((d) => d.status === 200)).toBe(true);
+		expect(list.length).toBe(before);
+		for (const id of handled) {
+			expect(sandbox.portal.timelineComments.filter((c) => c.ENTITY_ID === id)).toHaveLength(1);
+			expect([...sandbox.portal.itemStore(1032).values()].filter((row) => row.parentId2 === id)).toHaveLength(1);
+		}
+		// A deal that reaches the stage after the restart still starts its execution.
+		const fresh = newDeal('E2E after restart');
+		sandbox.moveDealInUi(fresh, 'C1:QUALITY_CHECK');
+		const after = await settled();
+		expect(after.length).toBe(before + 1);
+		expect(after[0].status).toBe('success');
+		expect(sandbox.portal.timelineComments.filter((c) => c.ENTITY_ID === fresh)).toHaveLength(1);
 	});
 });
