@@ -6,6 +6,7 @@
  */
 
 import {
+	type IAuthenticateGeneric,
 	ICredentialsHelper,
 	LoggerProxy,
 	NodeHelpers,
@@ -29,7 +30,7 @@ import {
 	type IWorkflowExecuteAdditionalData,
 	type WorkflowExecuteMode,
 } from 'n8n-workflow';
-import { ExecutionLifecycleHooks, HookContext, LoadOptionsContext, PollContext, WebhookContext, WorkflowExecute } from 'n8n-core';
+import { DataDeduplicationService, ExecutionLifecycleHooks, HookContext, LoadOptionsContext, PollContext, WebhookContext, WorkflowExecute } from 'n8n-core';
 import { createRequire } from 'node:module';
 import { parse as parseQueryString } from 'node:querystring';
 
@@ -38,6 +39,14 @@ import { Bitrix24WebhookApi } from '../../credentials/Bitrix24WebhookApi.credent
 import { Bitrix24 } from '../../nodes/Bitrix24/Bitrix24.node';
 import { Bitrix24PollTrigger } from '../../nodes/Bitrix24PollTrigger/Bitrix24PollTrigger.node';
 import { Bitrix24Trigger } from '../../nodes/Bitrix24Trigger/Bitrix24Trigger.node';
+import { NpsSurveySend } from '../../nodes/NpsSurveySend/NpsSurveySend.node';
+import { Chat2DeskApi } from '../../credentials/Chat2DeskApi.credentials';
+import { NpsLinkSigningApi } from '../../credentials/NpsLinkSigningApi.credentials';
+import { SmscApi } from '../../credentials/SmscApi.credentials';
+import { TelegramBotApi } from '../../credentials/TelegramBotApi.credentials';
+import { TwilioSmsApi } from '../../credentials/TwilioSmsApi.credentials';
+import { WazzupApi } from '../../credentials/WazzupApi.credentials';
+import { WhatsAppCloudApi } from '../../credentials/WhatsAppCloudApi.credentials';
 
 export const PACKAGE = 'n8n-nodes-bitrix24-nps';
 
@@ -61,6 +70,7 @@ const OUR_NODES: Record<string, () => INodeType | IVersionedNodeType> = {
 	[`${PACKAGE}.bitrix24`]: () => new Bitrix24(),
 	[`${PACKAGE}.bitrix24Trigger`]: () => new Bitrix24Trigger(),
 	[`${PACKAGE}.bitrix24PollTrigger`]: () => new Bitrix24PollTrigger(),
+	[`${PACKAGE}.npsSurveySend`]: () => new NpsSurveySend(),
 };
 
 /** Built-in nodes the templates and tests use, loaded from n8n-nodes-base's build. */
@@ -75,7 +85,55 @@ const BASE_NODES: Record<string, string> = {
 const CREDENTIAL_TYPES: Record<string, ICredentialType> = {
 	bitrix24WebhookApi: new Bitrix24WebhookApi(),
 	bitrix24OAuth2Api: new Bitrix24OAuth2Api(),
+	npsLinkSigningApi: new NpsLinkSigningApi(),
+	wazzupApi: new WazzupApi(),
+	chat2DeskApi: new Chat2DeskApi(),
+	whatsAppCloudApi: new WhatsAppCloudApi(),
+	smscApi: new SmscApi(),
+	npsTwilioApi: new TwilioSmsApi(),
+	npsTelegramBotApi: new TelegramBotApi(),
 };
+
+/**
+ * n8n's de-duplication store, in memory (the real n8n keeps it in its database): what the
+ * nodes' `checkProcessedAndRecord` / `removeProcessed` see. Keyed by workflow, scope context and value.
+ */
+export const testDeduplication = {
+	entries: new Map<string, Set<string>>(),
+	clear() {
+		this.entries.clear();
+	},
+};
+const contextKey = (scope: string, data: { node?: { id: string }; workflow: { id?: string } }) => `${data.workflow.id}|${scope === 'node' ? `n:${data.node?.id}` : ''}`;
+const setOf = (key: string) => {
+	let set = testDeduplication.entries.get(key);
+	if (!set) testDeduplication.entries.set(key, (set = new Set()));
+	return set;
+};
+void DataDeduplicationService.init({
+	async checkProcessedAndRecord(items, scope, data) {
+		const set = setOf(contextKey(scope, data));
+		const result = { new: [] as typeof items, processed: [] as typeof items };
+		for (const item of items) {
+			if (set.has(String(item))) result.processed.push(item);
+			else {
+				set.add(String(item));
+				result.new.push(item);
+			}
+		}
+		return result;
+	},
+	async removeProcessed(items, scope, data) {
+		const set = setOf(contextKey(scope, data));
+		for (const item of items) set.delete(String(item));
+	},
+	async clearAllProcessedItems(scope, data) {
+		setOf(contextKey(scope, data)).clear();
+	},
+	async getProcessedDataCount(scope, data) {
+		return setOf(contextKey(scope, data)).size;
+	},
+});
 
 class TestNodeTypes implements INodeTypes {
 	private readonly cache = new Map<string, INodeType | IVersionedNodeType>();
@@ -119,6 +177,22 @@ class TestCredentialsHelper extends ICredentialsHelper {
 	async authenticate(credentials: ICredentialDataDecryptedObject, typeName: string, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
 		const type = CREDENTIAL_TYPES[typeName];
 		if (type && typeof type.authenticate === 'function') return await type.authenticate(credentials, requestOptions);
+		const generic = type?.authenticate as IAuthenticateGeneric | undefined;
+		if (generic && generic.type === 'generic') {
+			// What n8n's CredentialsHelper does for a generic block: fill in {{$credentials.x}} and merge.
+			const fill = (value: unknown): unknown =>
+				typeof value === 'string'
+					? value.replace(/^=/, '').replace(/\{\{\s*\$credentials\.(\w+)\s*\}\}/g, (_, name: string) => String(credentials[name] ?? ''))
+					: value;
+			const fillAll = (record?: Record<string, unknown>) => Object.fromEntries(Object.entries(record ?? {}).map(([k, v]) => [k, fill(v)]));
+			const { headers, qs, auth, body } = generic.properties as unknown as Record<string, Record<string, unknown> | undefined>;
+			const options = { ...requestOptions };
+			if (headers) options.headers = { ...(options.headers ?? {}), ...fillAll(headers) } as IHttpRequestOptions['headers'];
+			if (qs) options.qs = { ...(options.qs ?? {}), ...fillAll(qs) } as IHttpRequestOptions['qs'];
+			if (auth) options.auth = fillAll(auth) as unknown as IHttpRequestOptions['auth'];
+			if (body) options.body = { ...((options.body as object) ?? {}), ...fillAll(body) };
+			return options;
+		}
 		return requestOptions;
 	}
 

@@ -1,0 +1,153 @@
+/**
+ * "Once": exactly one survey per deal, and no new survey of the same contact inside N days.
+ *
+ * The ledger keeps keys in a store that outlives the process (in n8n: its database-backed
+ * de-duplication helpers; in tests: memory). A contact's window is kept as one key per day it was
+ * surveyed, so "surveyed in the last N days" is "any of the last N day keys was recorded": a
+ * sliding window with nothing but set membership, which is all the store offers.
+ */
+
+export interface LedgerStore {
+	/**
+	 * Records the keys not seen before and says which were seen: n8n's `checkProcessedAndRecord`.
+	 * Must not interleave with another call on the same store (the caller serializes).
+	 */
+	checkAndRecord(keys: string[]): Promise<{ seen: Set<string> }>;
+	forget(keys: string[]): Promise<void>;
+}
+
+export interface SurveyClaimRequest {
+	dealId: number;
+	/** Who the survey reaches: the CRM contact id, else the phone, e-mail or chat id. */
+	contactKey?: string;
+}
+
+export type ClaimDecision =
+	| { ok: true; keys: string[] }
+	| { ok: false; reason: 'alreadySurveyed' | 'throttled'; message: string };
+
+export interface LedgerOptions {
+	/** Which survey of a deal (several surveys per deal may be wanted: after sale, after service). */
+	survey: string;
+	/** No new survey of a contact inside this many days; 0 turns the contact window off. */
+	contactWindowDays: number;
+}
+
+const DAY_MS = 86_400_000;
+
+function dayKey(contactKey: string, dayNumber: number): string {
+	return `c:${contactKey}:${dayNumber}`;
+}
+
+/** Serializes the store's read-modify-write inside this process. */
+class Serial {
+	private tail: Promise<unknown> = Promise.resolve();
+
+	run<T>(task: () => Promise<T>): Promise<T> {
+		const result = this.tail.then(task, task);
+		this.tail = result.catch(() => undefined);
+		return result;
+	}
+}
+
+const serials = new Map<string, Serial>();
+
+/** One queue per store identity (workflow), shared by all executions in this process. */
+function serialFor(identity: string): Serial {
+	let serial = serials.get(identity);
+	if (!serial) {
+		serial = new Serial();
+		serials.set(identity, serial);
+	}
+	return serial;
+}
+
+export class SurveyLedger {
+	private readonly serial: Serial;
+
+	constructor(
+		private readonly store: LedgerStore,
+		private readonly options: LedgerOptions,
+		/** Same identity = same store: their calls never overlap in this process. */
+		identity = 'default',
+	) {
+		this.serial = serialFor(identity);
+	}
+
+	private dealKey(dealId: number): string {
+		return `d:${this.options.survey}:${dealId}`;
+	}
+
+	/**
+	 * Claims surveys for a batch, in order: a deal already surveyed, or a contact surveyed inside
+	 * the window (also earlier in this batch), is refused. Granted claims are recorded before
+	 * anything is sent, so a crash mid-send never leads to a second survey.
+	 */
+	async claim(requests: SurveyClaimRequest[], now: number): Promise<ClaimDecision[]> {
+		const today = Math.floor(now / DAY_MS);
+		const windowDays = Math.max(0, Math.floor(this.options.contactWindowDays));
+		const windowKeys = (contactKey: string) => Array.from({ length: windowDays }, (_, i) => dayKey(contactKey, today - i));
+		const asked = new Set<string>();
+		for (const request of requests) {
+			asked.add(this.dealKey(request.dealId));
+			if (request.contactKey && windowDays > 0) for (const key of windowKeys(request.contactKey)) asked.add(key);
+		}
+		if (asked.size === 0) return [];
+		return this.serial.run(async () => {
+			const { seen } = await this.store.checkAndRecord([...asked]);
+			const keep = new Set<string>();
+			const claimedContacts = new Set<string>();
+			const claimedDeals = new Set<number>();
+			const decisions = requests.map((request): ClaimDecision => {
+				const dealKey = this.dealKey(request.dealId);
+				if (seen.has(dealKey) || claimedDeals.has(request.dealId)) {
+					return { ok: false, reason: 'alreadySurveyed', message: `deal ${request.dealId} already got this survey (${this.options.survey})` };
+				}
+				if (request.contactKey && windowDays > 0) {
+					const recent = windowKeys(request.contactKey).findIndex((key) => seen.has(key));
+					if (recent >= 0 || claimedContacts.has(request.contactKey)) {
+						const ago = recent >= 0 ? (recent === 0 ? 'today' : `${recent} day(s) ago`) : 'in this same batch';
+						return {
+							ok: false,
+							reason: 'throttled',
+							message: `contact ${request.contactKey} was surveyed ${ago}; no new survey inside ${windowDays} days`,
+						};
+					}
+					claimedContacts.add(request.contactKey);
+				}
+				claimedDeals.add(request.dealId);
+				const keys = [dealKey, ...(request.contactKey && windowDays > 0 ? [dayKey(request.contactKey, today)] : [])];
+				for (const key of keys) keep.add(key);
+				return { ok: true, keys };
+			});
+			// The store recorded every new key it was asked about; only the granted claims stay.
+			const undo = [...asked].filter((key) => !seen.has(key) && !keep.has(key));
+			if (undo.length > 0) await this.store.forget(undo);
+			return decisions;
+		});
+	}
+
+	/** Gives claims back when nothing was sent (no reachable channel), so a later run may survey. */
+	async release(keys: string[]): Promise<void> {
+		if (keys.length === 0) return;
+		await this.serial.run(() => this.store.forget(keys));
+	}
+}
+
+/** A store in memory: tests, benchmarks, and n8n's manual runs that must not touch the real ledger. */
+export class MemoryLedgerStore implements LedgerStore {
+	readonly keys = new Set<string>();
+
+	async checkAndRecord(keys: string[]): Promise<{ seen: Set<string> }> {
+		const seen = new Set<string>();
+		for (const key of keys) {
+			if (this.keys.has(key)) seen.add(key);
+			else this.keys.add(key);
+		}
+		return { seen };
+	}
+
+	async forget(keys: string[]): Promise<void> {
+		for (const key of keys) this.keys.delete(key);
+	}
+}
