@@ -1,5 +1,8 @@
 import {
+	type ICredentialsDecrypted,
+	type ICredentialTestFunctions,
 	type IDataObject,
+	type INodeCredentialTestResult,
 	type IExecuteFunctions,
 	type INodeExecutionData,
 	type INodeType,
@@ -16,16 +19,16 @@ import { SurveyLedger, type LedgerStore } from '../shared/survey/ledger';
 import { computeSendAt, timeZoneFor, type SendPlan } from '../shared/survey/schedule';
 import { sendSurveys, type SurveyJob, type SurveyOutcome } from '../shared/survey/send';
 import {
-	checkTemplate,
 	defaultTemplates,
 	languageOf,
 	PLACEHOLDERS,
 	renderEmailHtml,
 	renderTemplate,
+	templateError,
 	type Language,
 	type TemplateValues,
 } from '../shared/survey/template';
-import { numericId, signingKeysFrom, signToken, surveyIdempotencyKey, withToken, type SigningKey } from '../shared/survey/token';
+import { numericId, signingCredentialTest, signingKeysFrom, signToken, surveyIdempotencyKey, withToken, type SigningKey } from '../shared/survey/token';
 import { ChannelSet, isSmsChannel } from './channels';
 import { surveySendProperties } from './description';
 
@@ -82,7 +85,7 @@ export class NpsSurveySend implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
-			{ name: SIGNING_CREDENTIAL, required: true, displayOptions: { show: { operation: ['send', 'render'] } } },
+			{ name: SIGNING_CREDENTIAL, required: true, testedBy: 'npsLinkSigningTest', displayOptions: { show: { operation: ['send', 'render'] } } },
 			// A channel's credential is asked for once the channel is chosen (Channels holds a list).
 			{ name: 'wazzupApi', required: true, displayOptions: { show: { operation: ['send'], channels: ['wazzup'] } } },
 			{ name: 'chat2DeskApi', required: true, displayOptions: { show: { operation: ['send'], channels: ['chat2desk'] } } },
@@ -92,6 +95,15 @@ export class NpsSurveySend implements INodeType {
 			{ name: 'npsTelegramBotApi', required: true, displayOptions: { show: { operation: ['send'], channels: ['telegram'] } } },
 		],
 		properties: surveySendProperties,
+	};
+
+	methods = {
+		credentialTest: {
+			// No service to call: the test checks the keys themselves (length, distinct ids) and signs a link.
+			async npsLinkSigningTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+				return signingCredentialTest(credential.data ?? {});
+			},
+		},
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -305,16 +317,16 @@ function prepareItem(ctx: IExecuteFunctions, index: number, dealId: number, now:
 	const language = languageOf(ctx.getNodeParameter('language', index, 'ru'), 'ru');
 	const defaults = defaultTemplates(language);
 	const templates = { message: param('messageTemplate') || defaults.message, sms: param('smsTemplate') || defaults.sms };
-	for (const [which, template] of [
-		['Message Template', templates.message],
-		['SMS Template', templates.sms],
-		['Email Subject', param('emailSubject')],
-		['Email HTML', param('emailHtml')],
+	for (const [which, template, html] of [
+		['Message Template', templates.message, false],
+		['SMS Template', templates.sms, false],
+		['Email Subject', param('emailSubject'), false],
+		['Email HTML', param('emailHtml'), true],
 	] as const) {
-		const unknown = checkTemplate(template);
-		if (unknown.length > 0) {
+		const problem = templateError(template, { html });
+		if (problem) {
 			const known = Object.keys(PLACEHOLDERS).map((name) => `{${name}}`).join(', ');
-			throw new NodeOperationError(ctx.getNode(), `${which}: unknown placeholder ${unknown.map((name) => `{${name}}`).join(', ')}`, {
+			throw new NodeOperationError(ctx.getNode(), `${which}: ${problem.message.split('. Known placeholders')[0]}`, {
 				itemIndex: index,
 				description: `Nothing was sent. Known placeholders: ${known}.`,
 			});

@@ -146,7 +146,7 @@ describe('NPS Survey Send in the n8n engine', () => {
 		const input = [dealItem(401, { id: 41, name: 'Пётр', phone: '+79125550401' }), { ...dealItem(402, { id: 42, name: 'Ян', phone: '+79125550402' }), settings: { text: 'Привет, {nmae}! {link}' } }];
 		const { error, output } = await run({}, input);
 		expect(output).toHaveLength(0);
-		expect(error?.message).toMatch(/^Deal 402: Message Template: unknown placeholder \{nmae\}/);
+		expect(error?.message).toMatch(/^Deal 402: Message Template: Unknown placeholder \{nmae\} in the message template/);
 		expect(error?.description).toMatch(/Nothing was sent\. Known placeholders: .*\{firstName\}.*\{link\}/);
 		expect(wazzup.deliveries.length).toBe(before);
 	});
