@@ -1,30 +1,42 @@
 /**
  * Keeps our requests to a provider under its published limit ("500 requests per 5 seconds"),
- * so the provider never has to refuse them. A sliding log: at most `requests` starts in any
- * `windowMs`, which also keeps every fixed window the provider may count in under the limit.
- * Waiters are served first come, first served. Shared by every execution in this process that
- * uses the same provider account (see `gateFor`).
+ * so the provider never has to refuse them.
+ *
+ * Providers count fixed windows that start when a request *arrives* after the last window ran
+ * out, so a late straggler can open a window early. A request only arrives between our sending it
+ * and our reading its answer, so a slot here is held from the send until `windowMs` after the
+ * answer: then no `windowMs` interval can hold more than `requests` arrivals, whatever the
+ * network does, and every window the provider may count stays under its limit. Waiters are served
+ * first come, first served. Shared by every execution in this process that uses the same provider
+ * account (see `gateFor`).
  */
 
 import type { ChannelRateLimit } from './types';
 
 export type Sleep = (ms: number) => Promise<void>;
 
+/** Call when the provider's answer (or the failure) is in. */
+export type Release = () => void;
+
+interface Slot {
+	/** When the slot frees; Infinity while the request is in flight. */
+	freeAt: number;
+}
+
 export class RateGate {
-	private readonly starts: number[] = [];
-	private head = 0;
-	private queue: Promise<void> = Promise.resolve();
+	private slots: Slot[] = [];
+	private queue: Promise<unknown> = Promise.resolve();
 
 	constructor(
 		readonly limit: ChannelRateLimit,
 		private readonly sleep: Sleep,
 		private readonly clock: () => number = Date.now,
-		/** Added to the window: the provider's clock starts its window when our first request arrives, a little later than we sent it. */
-		private readonly marginMs = Math.min(250, Math.ceil(limit.windowMs * 0.02)),
+		/** Spare time per window for clock granularity. */
+		private readonly marginMs = Math.min(250, Math.ceil(limit.windowMs * 0.01)),
 	) {}
 
-	/** Resolves when one more request may start now. */
-	acquire(): Promise<void> {
+	/** Resolves when one more request may start now; call the returned function when it is answered. */
+	acquire(): Promise<Release> {
 		const turn = this.queue.then(() => this.waitForSlot());
 		this.queue = turn.catch(() => undefined);
 		return turn;
@@ -40,20 +52,23 @@ export class RateGate {
 		this.queue = held.catch(() => undefined);
 	}
 
-	private async waitForSlot(): Promise<void> {
-		const window = this.limit.windowMs + this.marginMs;
+	private async waitForSlot(): Promise<Release> {
 		for (;;) {
 			const now = this.clock();
-			while (this.head < this.starts.length && this.starts[this.head] <= now - window) this.head++;
-			if (this.head > 1024 && this.head * 2 > this.starts.length) {
-				this.starts.splice(0, this.head);
-				this.head = 0;
+			this.slots = this.slots.filter((slot) => slot.freeAt > now);
+			if (this.slots.length < this.limit.requests) {
+				const slot: Slot = { freeAt: Number.POSITIVE_INFINITY };
+				this.slots.push(slot);
+				let released = false;
+				return () => {
+					if (released) return;
+					released = true;
+					slot.freeAt = this.clock() + this.limit.windowMs + this.marginMs;
+				};
 			}
-			if (this.starts.length - this.head < this.limit.requests) {
-				this.starts.push(now);
-				return;
-			}
-			await this.sleep(this.starts[this.head] + window - now);
+			const next = Math.min(...this.slots.map((slot) => slot.freeAt));
+			// All slots in flight: look again shortly (an answer frees one).
+			await this.sleep(Number.isFinite(next) ? Math.max(1, next - now) : Math.max(1, Math.ceil(this.marginMs / 2)));
 		}
 	}
 }

@@ -75,8 +75,13 @@ async function attemptOn(adapter: ChannelAdapter, job: SurveyJob, deps: SendDepe
 	const gate = deps.gateOf?.(adapter);
 	const message = job.messageFor(adapter);
 	for (let attempt = 0; ; attempt++) {
-		if (gate) await gate.acquire();
-		const outcome = await adapter.send(job.recipient, message);
+		const release = gate ? await gate.acquire() : undefined;
+		let outcome: ChannelOutcome;
+		try {
+			outcome = await adapter.send(job.recipient, message);
+		} finally {
+			release?.();
+		}
 		if (outcome.status !== 'throttled') return outcome;
 		if (attempt >= retries || outcome.retryAfterMs > longest) {
 			return { status: 'refused', code: outcome.code, reason: `${outcome.reason} (still over the limit after ${attempt + 1} tries)` };
