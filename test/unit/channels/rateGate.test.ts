@@ -35,8 +35,14 @@ function busiestSpan(starts: number[], span: number): number {
 }
 
 const LIMIT = { requests: 50, windowMs: 1000 };
-/** The default margin: 2% of the window, at most 250 ms. */
-const MARGIN = 20;
+/** The default margin: 1% of the window, at most 250 ms. */
+const MARGIN = 10;
+
+/** Acquires and is answered at once: the slot frees a window (plus margin) from now. */
+async function startNow(gate: RateGate): Promise<void> {
+	const release = await gate.acquire();
+	release();
+}
 
 describe('RateGate', () => {
 	it('never lets more than the limit start in any window (plus margin) over 2000 concurrent acquisitions', async () => {
@@ -45,8 +51,9 @@ describe('RateGate', () => {
 		const starts: number[] = [];
 		await Promise.all(
 			Array.from({ length: 2000 }, async () => {
-				await gate.acquire();
+				const release = await gate.acquire();
 				starts.push(clock.now());
+				release();
 			}),
 		);
 		expect(starts).toHaveLength(2000);
@@ -60,7 +67,7 @@ describe('RateGate', () => {
 		const gate = new RateGate(LIMIT, clock.sleep, clock.now);
 		const starts: number[] = [];
 		for (let i = 0; i < 2000; i++) {
-			await gate.acquire();
+			await startNow(gate);
 			starts.push(clock.now());
 			// Each request takes an uneven 0–12 ms before the caller comes back.
 			clock.advance((i * 7) % 13);
@@ -73,7 +80,7 @@ describe('RateGate', () => {
 		const clock = fakeClock();
 		const gate = new RateGate(LIMIT, clock.sleep, clock.now);
 		const start = clock.now();
-		await Promise.all(Array.from({ length: count }, () => gate.acquire()));
+		await Promise.all(Array.from({ length: count }, () => startNow(gate)));
 		const elapsed = clock.now() - start;
 		const windows = Math.ceil(count / LIMIT.requests) - 1;
 		expect(elapsed).toBeGreaterThanOrEqual(windows * LIMIT.windowMs);
@@ -85,23 +92,23 @@ describe('RateGate', () => {
 		const gate = new RateGate({ requests: 3, windowMs: 100 }, clock.sleep, clock.now, 0);
 		const starts: number[] = [];
 		for (let i = 0; i < 7; i++) {
-			await gate.acquire();
+			await startNow(gate);
 			starts.push(clock.now() - 1_000_000);
 		}
 		expect(starts).toEqual([0, 0, 0, 100, 100, 100, 200]);
 	});
 
-	it('takes the default margin as 2% of the window, at most 250 ms', async () => {
+	it('takes the default margin as 1% of the window, at most 250 ms', async () => {
 		const clock = fakeClock();
 		const small = new RateGate({ requests: 1, windowMs: 1000 }, clock.sleep, clock.now);
-		await small.acquire();
-		await small.acquire();
-		expect(clock.now() - 1_000_000).toBe(1020);
+		await startNow(small);
+		await startNow(small);
+		expect(clock.now() - 1_000_000).toBe(1010);
 
 		const large = new RateGate({ requests: 1, windowMs: 60_000 }, clock.sleep, clock.now);
 		const before = clock.now();
-		await large.acquire();
-		await large.acquire();
+		await startNow(large);
+		await startNow(large);
 		expect(clock.now() - before).toBe(60_250);
 	});
 
@@ -111,18 +118,20 @@ describe('RateGate', () => {
 		const order: number[] = [];
 		const at: number[] = [];
 		const waiters = Array.from({ length: 10 }, (_, i) =>
-			gate.acquire().then(() => {
+			gate.acquire().then((release) => {
 				order.push(i);
 				at[i] = clock.now() - 1_000_000;
+				release();
 			}),
 		);
 		// Late arrivals (asked for while the first ones still wait) line up behind them.
 		const late = [10, 11].map((i) =>
 			Promise.resolve()
 				.then(() => gate.acquire())
-				.then(() => {
+				.then((release) => {
 					order.push(i);
 					at[i] = clock.now() - 1_000_000;
+					release();
 				}),
 		);
 		await Promise.all([...waiters, ...late]);
@@ -133,13 +142,13 @@ describe('RateGate', () => {
 	it('holds later acquisitions after holdFor, even with free slots', async () => {
 		const clock = fakeClock();
 		const gate = new RateGate({ requests: 100, windowMs: 1000 }, clock.sleep, clock.now);
-		await gate.acquire();
+		await startNow(gate);
 		expect(clock.now()).toBe(1_000_000);
 		gate.holdFor(5000);
-		await gate.acquire();
+		await startNow(gate);
 		expect(clock.now()).toBe(1_005_000);
 		// The hold is over: the next one starts at once.
-		await gate.acquire();
+		await startNow(gate);
 		expect(clock.now()).toBe(1_005_000);
 	});
 
@@ -149,12 +158,12 @@ describe('RateGate', () => {
 		gate.holdFor(3000);
 		// Time passes before anyone asks: only the rest of the hold is waited.
 		clock.advance(2000);
-		await gate.acquire();
+		await startNow(gate);
 		expect(clock.now()).toBe(1_003_000);
 		gate.holdFor(1000);
 		clock.advance(1500);
 		const sleepsBefore = clock.sleeps.length;
-		await gate.acquire();
+		await startNow(gate);
 		// Already over: no sleep at all.
 		expect(clock.sleeps.length).toBe(sleepsBefore);
 		expect(clock.now()).toBe(1_004_500);
@@ -163,11 +172,11 @@ describe('RateGate', () => {
 	it('still keeps the window limit after a hold', async () => {
 		const clock = fakeClock();
 		const gate = new RateGate({ requests: 2, windowMs: 1000 }, clock.sleep, clock.now, 0);
-		await gate.acquire();
-		await gate.acquire();
+		await startNow(gate);
+		await startNow(gate);
 		// A short hold ends before the window frees a slot: the window decides.
 		gate.holdFor(300);
-		await gate.acquire();
+		await startNow(gate);
 		expect(clock.now()).toBe(1_001_000);
 	});
 
@@ -182,10 +191,54 @@ describe('RateGate', () => {
 			await clock.sleep(ms);
 		};
 		const gate = new RateGate({ requests: 1, windowMs: 100 }, sleep, clock.now, 0);
-		await gate.acquire();
-		await expect(gate.acquire()).rejects.toThrow('sleep broke');
-		await gate.acquire();
+		await startNow(gate);
+		await expect(startNow(gate)).rejects.toThrow('sleep broke');
+		await startNow(gate);
 		expect(clock.now()).toBe(1_000_100);
+	});
+});
+
+describe('RateGate slots held while the request is in flight', () => {
+	it('frees a slot a window after the answer, not after the start: a slow answer delays the next start', async () => {
+		const clock = fakeClock();
+		const gate = new RateGate({ requests: 1, windowMs: 100 }, clock.sleep, clock.now, 0);
+		const release = await gate.acquire();
+		// The request takes 250 ms; its arrival at the provider may be as late as its answer.
+		clock.advance(250);
+		release();
+		await startNow(gate);
+		expect(clock.now() - 1_000_000).toBe(350);
+	});
+
+	it('keeps a slot busy while unanswered and lets the next caller in once it is answered', async () => {
+		const clock = fakeClock();
+		const gate = new RateGate({ requests: 2, windowMs: 100 }, clock.sleep, clock.now, 0);
+		const first = await gate.acquire();
+		const second = await gate.acquire();
+		let third = false;
+		const waiting = gate.acquire().then((release) => {
+			third = true;
+			release();
+		});
+		// Both slots are in flight: the waiter polls until one is answered and its window passes.
+		await Promise.resolve();
+		expect(third).toBe(false);
+		first();
+		second();
+		await waiting;
+		expect(third).toBe(true);
+		expect(clock.now() - 1_000_000).toBeGreaterThanOrEqual(100);
+	});
+
+	it('ignores a second release of the same slot', async () => {
+		const clock = fakeClock();
+		const gate = new RateGate({ requests: 1, windowMs: 100 }, clock.sleep, clock.now, 0);
+		const release = await gate.acquire();
+		release();
+		clock.advance(90);
+		release();
+		await startNow(gate);
+		expect(clock.now() - 1_000_000).toBe(100);
 	});
 });
 
