@@ -204,6 +204,25 @@ describe('NPS Survey Send in the n8n engine', () => {
 		expect(retry.output[0].survey).toMatchObject({ status: 'sent', channel: 'smsc' });
 	});
 
+	it('waits out a provider 429 (another process on the same key) and sends everything once', async () => {
+		// A tiny limit our gate does not know about: 5 per 100 ms, with Retry-After.
+		const busy = await startWazzupSandbox({ limit: 5, timeScale: 50, retryAfterHeader: true });
+		try {
+			const input = Array.from({ length: 8 }, (_, i) => dealItem(1000 + i, { id: 1000 + i, name: 'Клиент', phone: `+7912555${String(1000 + i)}` }));
+			const engine = await runWorkflow(
+				{ nodes: [start, { ...sendNode({ wazzupChannelId: busy.channelId, channels: ['wazzup'] }), credentials: { npsLinkSigningApi: { id: 's', name: 'Signing' }, wazzupApi: { id: 'busy', name: 'Busy Wazzup' } } }], connections },
+				{ credentials: { ...credentials, wazzupApi: { apiKey: busy.apiKey, baseUrl: busy.url } }, input, startNode: START },
+			);
+			const output = engine.output(SEND);
+			expect(output.map((o) => (o.survey as IDataObject).status)).toEqual(Array(8).fill('sent'));
+			expect(busy.server.log.filter((entry) => entry.status === 429).length).toBeGreaterThan(0);
+			expect(new Set(busy.deliveries.map((d) => d.to)).size).toBe(8);
+			expect(busy.deliveries).toHaveLength(8);
+		} finally {
+			await busy.stop();
+		}
+	});
+
 	it('computes the send time per branch zone for a Wait node', async () => {
 		const from = '2026-11-20T12:30:00Z';
 		const input = [
