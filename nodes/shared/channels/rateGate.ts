@@ -26,6 +26,7 @@ interface Slot {
 export class RateGate {
 	private slots: Slot[] = [];
 	private queue: Promise<unknown> = Promise.resolve();
+	private heldUntil = 0;
 
 	constructor(
 		readonly limit: ChannelRateLimit,
@@ -42,19 +43,18 @@ export class RateGate {
 		return turn;
 	}
 
-	/** After a provider's 429: nobody starts before `ms` from now. */
+	/** After a provider's 429: nobody starts before `ms` from now, callers already waiting included. */
 	holdFor(ms: number): void {
-		const until = this.clock() + ms;
-		const held = this.queue.then(async () => {
-			const wait = until - this.clock();
-			if (wait > 0) await this.sleep(wait);
-		});
-		this.queue = held.catch(() => undefined);
+		this.heldUntil = Math.max(this.heldUntil, this.clock() + ms);
 	}
 
 	private async waitForSlot(): Promise<Release> {
 		for (;;) {
 			const now = this.clock();
+			if (now < this.heldUntil) {
+				await this.sleep(this.heldUntil - now);
+				continue;
+			}
 			this.slots = this.slots.filter((slot) => slot.freeAt > now);
 			if (this.slots.length < this.limit.requests) {
 				const slot: Slot = { freeAt: Number.POSITIVE_INFINITY };

@@ -73,12 +73,21 @@ async function attemptOn(adapter: ChannelAdapter, job: SurveyJob, deps: SendDepe
 	const retries = deps.maxThrottleRetries ?? 5;
 	const longest = deps.maxThrottleWaitMs ?? 60_000;
 	const gate = deps.gateOf?.(adapter);
-	const message = job.messageFor(adapter);
+	let message: SurveyMessage;
+	try {
+		message = job.messageFor(adapter);
+	} catch (error) {
+		// Nothing left: the next channel may still build its own message.
+		return { status: 'refused', code: 'MESSAGE_NOT_BUILT', reason: `the message could not be built: ${error instanceof Error ? error.message : String(error)}` };
+	}
 	for (let attempt = 0; ; attempt++) {
 		const release = gate ? await gate.acquire() : undefined;
 		let outcome: ChannelOutcome;
 		try {
 			outcome = await adapter.send(job.recipient, message);
+		} catch (error) {
+			// An adapter should not throw; if it does, the request may have left: never resend.
+			outcome = { status: 'unknown', code: 'INTERNAL', reason: error instanceof Error ? error.message : String(error) };
 		} finally {
 			release?.();
 		}
@@ -96,7 +105,7 @@ async function sendOne(job: SurveyJob, deps: SendDependencies): Promise<SurveyOu
 	const attempts: Attempt[] = [];
 	for (const adapter of deps.adapters) {
 		const base = { channel: adapter.channel, label: adapter.label };
-		const cannot = job.cannotUse?.(adapter) ?? adapter.cannotReach(job.recipient);
+		const cannot = job.cannotUse?.(adapter) || adapter.cannotReach(job.recipient);
 		if (cannot) {
 			attempts.push({ ...base, status: 'skipped', reason: cannot });
 			continue;
@@ -164,7 +173,7 @@ export async function sendSurveys(jobs: SurveyJob[], deps: SendDependencies): Pr
 			results[index] = await sendOne(jobs[index], deps);
 		}
 	};
-	await Promise.all(Array.from({ length: Math.max(1, Math.min(deps.concurrency ?? 16, pending.length)) }, worker));
+	await Promise.all(Array.from({ length: Math.max(1, Math.min(Number.isFinite(deps.concurrency) ? Number(deps.concurrency) : 16, pending.length)) }, worker));
 	if (deps.ledger) {
 		// Nothing went out for these: give their claims back.
 		const giveBack = pending.filter((index) => results[index]!.status === 'skipped' || results[index]!.status === 'failed');

@@ -269,3 +269,19 @@ describe('gateFor', () => {
 		expect(gateFor(key, { requests: 200, windowMs: 2000 }, sleep)).toBe(longerWindow);
 	});
 });
+
+describe('RateGate.holdFor and callers already waiting', () => {
+	it('holds a caller that was already queued when the 429 came', async () => {
+		const clock = fakeClock();
+		const gate = new RateGate({ requests: 1, windowMs: 1000 }, clock.sleep, clock.now, 0);
+		await startNow(gate);
+		let startedAt = 0;
+		const queued = gate.acquire().then((release) => {
+			startedAt = clock.now() - 1_000_000;
+			release();
+		});
+		gate.holdFor(5000);
+		await queued;
+		expect(startedAt).toBeGreaterThanOrEqual(5000);
+	});
+});

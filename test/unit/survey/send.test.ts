@@ -517,3 +517,35 @@ describe('sendSurveys: many jobs', () => {
 		expect(adapter.calls).toHaveLength(0);
 	});
 });
+
+describe('sendSurveys when code throws', () => {
+	it('records "unknown" for an adapter that throws (it may have sent), keeps its claim, and finishes the batch', async () => {
+		const { store, ledger } = freshLedger();
+		const flaky = fakeAdapter('wazzup', (call) => {
+			if (call === 1) throw new Error('adapter bug');
+			return sent(`m-${call}`);
+		});
+		const results = await sendSurveys([job(1), job(2), job(3), job(4)], deps([flaky], { ledger, concurrency: 2 }));
+		expect(results.map((r) => r.status).sort()).toEqual(['sent', 'sent', 'sent', 'unknown']);
+		const broken = results.find((r) => r.status === 'unknown')!;
+		expect(broken).toMatchObject({ code: 'INTERNAL', reason: expect.stringContaining('adapter bug') });
+		expect(flaky.calls).toHaveLength(4);
+		// Every deal stays claimed: three were sent, one may have been.
+		expect([...store.keys].filter((key) => key.startsWith('d:'))).toHaveLength(4);
+	});
+
+	it('moves on to the next channel when a message cannot be built for one, sending nothing there', async () => {
+		const first = fakeAdapter('whatsappCloud', [sent()]);
+		const second = fakeAdapter('smsc', [sent('sms-1')]);
+		const broken = job(7, {
+			messageFor: (adapter) => {
+				if (adapter.channel === 'whatsappCloud') throw new Error('no template variable');
+				return job(7).messageFor(adapter);
+			},
+		});
+		const [result] = await sendSurveys([broken], deps([first, second]));
+		expect(first.calls).toHaveLength(0);
+		expect(result).toMatchObject({ status: 'sent', channel: 'smsc', messageId: 'sms-1' });
+		expect(result.attempts[0]).toMatchObject({ channel: 'whatsappCloud', status: 'refused', code: 'MESSAGE_NOT_BUILT' });
+	});
+});
