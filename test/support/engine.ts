@@ -1,4 +1,4 @@
-/* eslint-disable @n8n/community-nodes/no-restricted-imports -- test tooling: runs in Node test processes, never inside n8n */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals -- test tooling: runs in Node test processes, never inside n8n */
 /**
  * Runs workflows in n8n's own engine (n8n-core's WorkflowExecute), inside jest: our nodes from
  * source, n8n's built-in nodes from n8n-nodes-base, credentials given per test. The HTTP calls
@@ -31,22 +31,11 @@ import {
 	type WorkflowExecuteMode,
 } from 'n8n-workflow';
 import { DataDeduplicationService, ExecutionLifecycleHooks, HookContext, LoadOptionsContext, PollContext, WebhookContext, WorkflowExecute } from 'n8n-core';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { parse as parseQueryString } from 'node:querystring';
 
-import { Bitrix24OAuth2Api } from '../../credentials/Bitrix24OAuth2Api.credentials';
-import { Bitrix24WebhookApi } from '../../credentials/Bitrix24WebhookApi.credentials';
-import { Bitrix24 } from '../../nodes/Bitrix24/Bitrix24.node';
-import { Bitrix24PollTrigger } from '../../nodes/Bitrix24PollTrigger/Bitrix24PollTrigger.node';
-import { Bitrix24Trigger } from '../../nodes/Bitrix24Trigger/Bitrix24Trigger.node';
-import { NpsSurveySend } from '../../nodes/NpsSurveySend/NpsSurveySend.node';
-import { Chat2DeskApi } from '../../credentials/Chat2DeskApi.credentials';
-import { NpsLinkSigningApi } from '../../credentials/NpsLinkSigningApi.credentials';
-import { SmscApi } from '../../credentials/SmscApi.credentials';
-import { TelegramBotApi } from '../../credentials/TelegramBotApi.credentials';
-import { TwilioSmsApi } from '../../credentials/TwilioSmsApi.credentials';
-import { WazzupApi } from '../../credentials/WazzupApi.credentials';
-import { WhatsAppCloudApi } from '../../credentials/WhatsAppCloudApi.credentials';
 
 export const PACKAGE = 'n8n-nodes-bitrix24-nps';
 
@@ -65,13 +54,27 @@ const { Logger } = fromCore('@n8n/backend-common') as { Logger: unknown };
 Container.set(Logger, { ...testLogger, scoped: () => testLogger });
 LoggerProxy.init({ error: quiet, warn: quiet, info: quiet, debug: quiet, verbose: quiet } as unknown as Parameters<typeof LoggerProxy.init>[0]);
 
-/** Our nodes by type name, as n8n names them for an installed community package. */
-const OUR_NODES: Record<string, () => INodeType | IVersionedNodeType> = {
-	[`${PACKAGE}.bitrix24`]: () => new Bitrix24(),
-	[`${PACKAGE}.bitrix24Trigger`]: () => new Bitrix24Trigger(),
-	[`${PACKAGE}.bitrix24PollTrigger`]: () => new Bitrix24PollTrigger(),
-	[`${PACKAGE}.npsSurveySend`]: () => new NpsSurveySend(),
-};
+/**
+ * Our nodes by type name, as n8n names them for an installed community package: every
+ * `nodes/<Name>/<Name>.node.ts`, found on first use (a new node needs no line here).
+ */
+const OUR_NODES: Record<string, () => INodeType | IVersionedNodeType> = {};
+function discoverOurNodes(): void {
+	if (Object.keys(OUR_NODES).length > 0) return;
+	const nodesDir = join(__dirname, '..', '..', 'nodes');
+	for (const name of readdirSync(nodesDir)) {
+		const file = join(nodesDir, name, `${name}.node.ts`);
+		if (!existsSync(file)) continue;
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const module = require(file) as Record<string, new () => INodeType | IVersionedNodeType>;
+		for (const NodeClass of Object.values(module)) {
+			if (typeof NodeClass !== 'function') continue;
+			const instance = new NodeClass();
+			const description = (instance as INodeType).description ?? (instance as IVersionedNodeType).description;
+			if (description?.name) OUR_NODES[`${PACKAGE}.${description.name}`] = () => new NodeClass();
+		}
+	}
+}
 
 /** Built-in nodes the templates and tests use, loaded from n8n-nodes-base's build. */
 const BASE_NODES: Record<string, string> = {
@@ -82,17 +85,20 @@ const BASE_NODES: Record<string, string> = {
 	'n8n-nodes-base.if': 'If/If.node.js',
 };
 
-const CREDENTIAL_TYPES: Record<string, ICredentialType> = {
-	bitrix24WebhookApi: new Bitrix24WebhookApi(),
-	bitrix24OAuth2Api: new Bitrix24OAuth2Api(),
-	npsLinkSigningApi: new NpsLinkSigningApi(),
-	wazzupApi: new WazzupApi(),
-	chat2DeskApi: new Chat2DeskApi(),
-	whatsAppCloudApi: new WhatsAppCloudApi(),
-	smscApi: new SmscApi(),
-	npsTwilioApi: new TwilioSmsApi(),
-	npsTelegramBotApi: new TelegramBotApi(),
-};
+/** Every `credentials/*.credentials.ts`, by credential name. */
+const CREDENTIAL_TYPES: Record<string, ICredentialType> = {};
+{
+	const credentialsDir = join(__dirname, '..', '..', 'credentials');
+	for (const file of readdirSync(credentialsDir).filter((f) => f.endsWith('.credentials.ts'))) {
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const module = require(join(credentialsDir, file)) as Record<string, new () => ICredentialType>;
+		for (const CredentialClass of Object.values(module)) {
+			if (typeof CredentialClass !== 'function') continue;
+			const instance = new CredentialClass();
+			if (instance.name) CREDENTIAL_TYPES[instance.name] = instance;
+		}
+	}
+}
 
 /**
  * n8n's de-duplication store, in memory (the real n8n keeps it in its database): what the
@@ -142,6 +148,7 @@ class TestNodeTypes implements INodeTypes {
 		const cached = this.cache.get(type);
 		if (cached) return cached;
 		let nodeType: INodeType | IVersionedNodeType;
+		discoverOurNodes();
 		if (OUR_NODES[type]) nodeType = OUR_NODES[type]();
 		else if (BASE_NODES[type]) {
 			// eslint-disable-next-line @typescript-eslint/no-require-imports
