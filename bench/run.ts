@@ -11,6 +11,8 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
 	'bitrix24-nodes': async () => (require('./bitrix24Nodes') as { main: () => Promise<void> }).main(),
 	// eslint-disable-next-line @typescript-eslint/no-require-imports
 	send: async () => (require('./send') as { main: () => Promise<void> }).main(),
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	page: async () => (require('./page') as { main: () => Promise<void> }).main(),
 };
 
 async function run(): Promise<void> {

@@ -40,6 +40,22 @@ export class WhatsAppCloudApi implements ICredentialType {
 			description: 'The ID of the sending WhatsApp number (not the phone number itself)',
 		},
 		{
+			displayName: 'App Secret',
+			name: 'appSecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description: 'For replies (NPS Response Trigger): the Meta app\'s secret, which signs every webhook (X-Hub-Signature-256)',
+		},
+		{
+			displayName: 'Webhook Verify Token',
+			name: 'verifyToken',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description: 'For replies: any text you also enter in the Meta app\'s webhook settings; Meta sends it back when it checks the URL',
+		},
+		{
 			displayName: 'Base URL',
 			name: 'baseUrl',
 			type: 'string',

@@ -193,6 +193,8 @@ export class NpsSurveySend implements INodeType {
 					contactId: p.contactId,
 					branch: p.branchId || undefined,
 					channel,
+					// The survey page speaks the customer's language.
+					extra: { l: p.language },
 					issuedAt: Math.floor(now / 1000),
 					expiresAt: Math.floor(now / 1000) + lifetimeSeconds,
 				},

@@ -7,6 +7,7 @@
 
 import {
 	type IAuthenticateGeneric,
+	Node,
 	ICredentialsHelper,
 	LoggerProxy,
 	NodeHelpers,
@@ -83,6 +84,7 @@ const BASE_NODES: Record<string, string> = {
 	'n8n-nodes-base.code': 'Code/Code.node.js',
 	'n8n-nodes-base.set': 'Set/Set.node.js',
 	'n8n-nodes-base.if': 'If/If.node.js',
+	'n8n-nodes-base.webhook': 'Webhook/Webhook.node.js',
 };
 
 /** Every `credentials/*.credentials.ts`, by credential name. */
@@ -278,6 +280,9 @@ function singleNodeWorkflow(node: INode, staticData?: IDataObject): Workflow {
 export interface WebhookCall {
 	/** The request body exactly as sent (form-encoded or JSON). */
 	rawBody: string;
+	method?: 'GET' | 'POST';
+	/** Which of the node's webhooks (default 'default'). */
+	webhookName?: string;
 	contentType?: string;
 	query?: Record<string, string>;
 	headers?: Record<string, string>;
@@ -286,6 +291,7 @@ export interface WebhookCall {
 export interface WebhookOutcome {
 	status: number;
 	body: unknown;
+	headers: Record<string, string>;
 	/** What webhook() returned (workflowData means an execution would start). */
 	result: IWebhookResponseData;
 	logs: Array<{ level: string; message: string }>;
@@ -295,8 +301,15 @@ export interface WebhookOutcome {
 export async function callWebhook(node: INode, call: WebhookCall, options: { credentials: Record<string, ICredentialDataDecryptedObject>; mode?: WorkflowExecuteMode }): Promise<WebhookOutcome> {
 	const contentType = call.contentType ?? 'application/x-www-form-urlencoded';
 	const body = contentType.includes('json') ? JSON.parse(call.rawBody || '{}') : { ...parseQueryString(call.rawBody) };
-	const request = { body, rawBody: Buffer.from(call.rawBody), headers: { 'content-type': contentType, ...(call.headers ?? {}) }, query: call.query ?? {}, params: {} };
-	const response = { statusCode: 200, sent: undefined as unknown };
+	const request = {
+		method: call.method ?? 'POST',
+		body,
+		rawBody: Buffer.from(call.rawBody),
+		headers: { 'content-type': contentType, ...Object.fromEntries(Object.entries(call.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])) },
+		query: call.query ?? {},
+		params: {},
+	};
+	const response = { statusCode: 200, sent: undefined as unknown, headers: {} as Record<string, string> };
 	const fakeResponse = {
 		status(code: number) {
 			response.statusCode = code;
@@ -313,7 +326,8 @@ export async function callWebhook(node: INode, call: WebhookCall, options: { cre
 		end() {
 			return fakeResponse;
 		},
-		setHeader() {
+		setHeader(name: string, value: string) {
+			response.headers[name.toLowerCase()] = String(value);
 			return fakeResponse;
 		},
 	};
@@ -323,9 +337,16 @@ export async function callWebhook(node: INode, call: WebhookCall, options: { cre
 		const workflow = singleNodeWorkflow(node);
 		const nodeType = workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion) as INodeType;
 		const additionalData = makeAdditionalData(options.credentials, { httpRequest: request, httpResponse: fakeResponse });
-		const context = new WebhookContext(workflow, node, additionalData, options.mode ?? 'webhook', { webhookDescription: { name: 'default', httpMethod: 'POST', path: 'events' } } as never, [], null);
-		const result = await (nodeType.webhook as (this: unknown) => Promise<IWebhookResponseData>).call(context);
-		return { status: response.statusCode, body: response.sent, result, logs };
+		const name = call.webhookName ?? 'default';
+		const description = (nodeType.description.webhooks ?? []).find((w) => w.name === name) ?? { name, httpMethod: request.method, path: 'events' };
+		const context = new WebhookContext(workflow, node, additionalData, options.mode ?? 'webhook', { webhookDescription: description } as never, [], null);
+		// A node written as a class extending n8n's `Node` (n8n's own Webhook node) gets the context as
+		// its argument; a plain INodeType gets it as `this`, as n8n does.
+		const result =
+			nodeType instanceof Node
+				? await (nodeType as unknown as { webhook(context: unknown): Promise<IWebhookResponseData> }).webhook(context)
+				: await (nodeType.webhook as (this: unknown) => Promise<IWebhookResponseData>).call(context);
+		return { status: response.statusCode, body: response.sent, headers: response.headers, result, logs };
 	} finally {
 		logSink = undefined;
 	}

@@ -17,6 +17,7 @@ import {
 	type ChannelAdapter,
 	type ChannelOutcome,
 	type HttpFunction,
+	type HttpRequest,
 	type HttpResponse,
 	type Recipient,
 	type SurveyMessage,
@@ -78,6 +79,17 @@ export function parseTelegramCallbackData(data: string): { score: number; keyPre
 	const match = /^nps:(-?\d{1,3}):(.*)$/s.exec(data);
 	if (!match) return undefined;
 	return { score: Number(match[1]), keyPrefix: match[2] };
+}
+
+/**
+ * The `answerCallbackQuery` call that ends a tapped button's progress indicator; `text` (at most
+ * 200 characters) shows as a short notice. The bot token is in the URL path: never log the request.
+ */
+export function answerCallbackRequest(settings: { baseUrl?: string; botToken: string }, callbackQueryId: string, text?: string): HttpRequest {
+	const baseUrl = (settings.baseUrl || TELEGRAM_BASE_URL).replace(/\/+$/, '');
+	const json: Record<string, unknown> = { callback_query_id: callbackQueryId };
+	if (text) json.text = Array.from(text).slice(0, 200).join('');
+	return { method: 'POST', url: `${baseUrl}/bot${settings.botToken}/answerCallbackQuery`, json, timeoutMs: 10_000 };
 }
 
 /** Score rows (0..10 → 6 + 5) and, when there is a link, a last row with the URL button. */

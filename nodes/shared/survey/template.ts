@@ -278,8 +278,14 @@ function tidy(text: string, html: boolean): string {
 	);
 }
 
-function escapeHtml(text: string): string {
-	return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+/** Escapes text for HTML text nodes and quoted attribute values (the one escaper: pages use it too). */
+export function escapeHtml(text: unknown): string {
+	return String(text ?? '')
+		.replace(/&/g, '&amp;')
+		.replace(/</g, '&lt;')
+		.replace(/>/g, '&gt;')
+		.replace(/"/g, '&quot;')
+		.replace(/'/g, '&#39;');
 }
 
 function render(template: string, values: TemplateValues, html: boolean): string {

@@ -1,0 +1,321 @@
+import { createHmac } from 'crypto';
+import {
+	type IDataObject,
+	type IHookFunctions,
+	type INodeType,
+	type INodeTypeDescription,
+	type IWebhookFunctions,
+	type IWebhookResponseData,
+	NodeConnectionTypes,
+	NodeOperationError,
+} from 'n8n-workflow';
+
+import { handleReply, type ChatReply, type InboundRequest, type ReplySettings, type WebhookAnswer } from '../shared/channels/replies';
+import { answerCallbackRequest } from '../shared/channels/telegram';
+import { afterScorePage, commentThanksPage, MAX_COMMENT_LENGTH, pageTexts, problemPage, scorePage, type ProblemKind, type ReviewButton } from '../shared/survey/page';
+import { parseScore, type Scale } from '../shared/survey/score';
+import { languageOf, type Language } from '../shared/survey/template';
+import { signingKeysFrom, verifyToken, type TokenClaims } from '../shared/survey/token';
+import { responseTriggerProperties, type ResponseSource } from './description';
+
+const SIGNING_CREDENTIAL = 'npsLinkSigningApi';
+
+type ExpressResponse = ReturnType<IWebhookFunctions['getResponseObject']>;
+
+function send(response: ExpressResponse, answer: WebhookAnswer): void {
+	response.status(answer.status);
+	for (const [name, value] of Object.entries(answer.headers ?? {})) response.setHeader(name, value);
+	if (answer.body === undefined) response.end();
+	else if (typeof answer.body === 'string') response.send(answer.body);
+	else response.json(answer.body);
+}
+
+function html(response: ExpressResponse, status: number, page: string): void {
+	response.status(status);
+	response.setHeader('Content-Type', 'text/html; charset=utf-8');
+	// The page holds a signed link: keep it out of shared caches and referrers.
+	response.setHeader('Cache-Control', 'no-store');
+	response.setHeader('Referrer-Policy', 'no-referrer');
+	response.setHeader('X-Content-Type-Options', 'nosniff');
+	response.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+	response.send(page);
+}
+
+function rawBodyOf(ctx: IWebhookFunctions): string {
+	const raw = (ctx.getRequestObject() as { rawBody?: Buffer | string }).rawBody;
+	if (raw === undefined) return '';
+	return typeof raw === 'string' ? raw : raw.toString('utf8');
+}
+
+function field(body: unknown, name: string): string {
+	const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
+	const first = Array.isArray(value) ? value[0] : value;
+	return first === undefined || first === null ? '' : String(first);
+}
+
+/** Telegram's secret for our webhook, derived (no storage needed): the same on every process. */
+function telegramSecret(botToken: string, url: string): string {
+	return createHmac('sha256', botToken).update(`nps-webhook:${url}`).digest('hex').slice(0, 48);
+}
+
+/** Answers seen in this process, to flag a repeated answer (the lasting record is the results row per deal). */
+const recentAnswers = new Map<string, number>();
+function seenBefore(key: string): boolean {
+	const seen = recentAnswers.has(key);
+	recentAnswers.set(key, Date.now());
+	if (recentAnswers.size > 10_000) recentAnswers.delete(recentAnswers.keys().next().value as string);
+	return seen;
+}
+
+interface BranchSettings {
+	id: string;
+	name?: string;
+	yandex?: string;
+	google?: string;
+	twoGis?: string;
+}
+
+function branchOf(ctx: IWebhookFunctions, id: string | undefined): BranchSettings {
+	const configured = (ctx.getNodeParameter('branches', {}) as { branch?: BranchSettings[] }).branch ?? [];
+	return configured.find((b) => String(b.id).trim() === String(id ?? '').trim()) ?? { id: id ?? '' };
+}
+
+const REVIEW_LABELS: Record<Language, Record<'yandex' | 'google' | 'twoGis', string>> = {
+	ru: { yandex: 'Отзыв на Яндекс Картах', google: 'Отзыв в Google Картах', twoGis: 'Отзыв в 2ГИС' },
+	uk: { yandex: 'Відгук на Яндекс Картах', google: 'Відгук у Google Картах', twoGis: 'Відгук у 2ГІС' },
+	en: { yandex: 'Review on Yandex Maps', google: 'Review on Google Maps', twoGis: 'Review on 2GIS' },
+};
+
+function reviewButtons(branch: BranchSettings, language: Language): ReviewButton[] {
+	return (['yandex', 'google', 'twoGis'] as const)
+		.filter((platform) => /^https:\/\//i.test(String(branch[platform] ?? '')))
+		.map((platform) => ({ platform, label: REVIEW_LABELS[language][platform], url: String(branch[platform]) }));
+}
+
+export class NpsResponseTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'NPS Response Trigger',
+		name: 'npsResponseTrigger',
+		icon: { light: 'file:../../icons/nps.svg', dark: 'file:../../icons/nps.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{ $parameter["source"] === "page" ? "survey page" : $parameter["source"] + " replies" }}',
+		description: 'Serves the NPS survey page and takes chat replies; one item per answer',
+		defaults: { name: 'NPS Response Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{ name: SIGNING_CREDENTIAL, required: true, displayOptions: { show: { source: ['page'] } } },
+			{ name: 'whatsAppCloudApi', required: true, displayOptions: { show: { source: ['whatsappCloud'] } } },
+			{ name: 'npsTelegramBotApi', required: true, displayOptions: { show: { source: ['telegram'] } } },
+			{ name: 'npsTwilioApi', required: true, displayOptions: { show: { source: ['twilio'] } } },
+		],
+		webhooks: [
+			{
+				name: 'setup',
+				httpMethod: 'GET',
+				responseMode: 'onReceived',
+				path: '={{ $parameter["source"] === "page" ? "s" : $parameter["source"] }}',
+			},
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				responseMode: 'onReceived',
+				path: '={{ $parameter["source"] === "page" ? "s" : $parameter["source"] }}',
+			},
+		],
+		properties: responseTriggerProperties,
+	};
+
+	webhookMethods = {
+		default: {
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				if (this.getNodeParameter('source') !== 'telegram') return true;
+				const { botToken, baseUrl } = await telegramCredentials(this);
+				const info = (await this.helpers.httpRequest({ method: 'GET', url: `${baseUrl}/bot${botToken}/getWebhookInfo`, json: true })) as { result?: { url?: string } };
+				return info.result?.url === this.getNodeWebhookUrl('default');
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				if (this.getNodeParameter('source') !== 'telegram') return true;
+				const { botToken, baseUrl } = await telegramCredentials(this);
+				const url = this.getNodeWebhookUrl('default') as string;
+				await this.helpers.httpRequest({
+					method: 'POST',
+					url: `${baseUrl}/bot${botToken}/setWebhook`,
+					body: { url, secret_token: telegramSecret(botToken, url), allowed_updates: ['message', 'callback_query'] },
+					json: true,
+				});
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				if (this.getNodeParameter('source') !== 'telegram') return true;
+				const { botToken, baseUrl } = await telegramCredentials(this);
+				await this.helpers.httpRequest({ method: 'POST', url: `${baseUrl}/bot${botToken}/deleteWebhook`, body: {}, json: true });
+				return true;
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const source = this.getNodeParameter('source') as ResponseSource;
+		return source === 'page' ? await surveyPage(this) : await chatReplies(this, source);
+	}
+}
+
+async function telegramCredentials(ctx: IHookFunctions | IWebhookFunctions): Promise<{ botToken: string; baseUrl: string }> {
+	const credentials = await ctx.getCredentials('npsTelegramBotApi');
+	const botToken = String(credentials.botToken ?? '');
+	if (!botToken) throw new NodeOperationError(ctx.getNode(), 'The Telegram credential has no bot token');
+	return { botToken, baseUrl: String(credentials.baseUrl || 'https://api.telegram.org').replace(/\/+$/, '') };
+}
+
+async function surveyPage(ctx: IWebhookFunctions): Promise<IWebhookResponseData> {
+	const request = ctx.getRequestObject();
+	const response = ctx.getResponseObject();
+	const body = ctx.getBodyData();
+	const query = ctx.getQueryData() as Record<string, unknown>;
+	const isPost = request.method === 'POST';
+	const token = (isPost ? field(body, 't') : '') || field(query, 't');
+	const fallbackLanguage = languageOf(ctx.getNodeParameter('language', 'ru'), 'ru');
+
+	const keys = signingKeysFrom(await ctx.getCredentials(SIGNING_CREDENTIAL));
+	const check = verifyToken(token, keys, { now: Math.floor(Date.now() / 1000), kind: 's' });
+	if (!check.ok) {
+		const kind: ProblemKind = check.reason === 'expired' ? 'expired' : 'invalid';
+		ctx.logger.debug(`NPS Response Trigger: survey link refused (${check.reason})`);
+		html(response, kind === 'expired' ? 410 : 404, problemPage({ language: fallbackLanguage, kind }));
+		return { noWebhookResponse: true };
+	}
+	const claims: TokenClaims = check.claims;
+	const language = languageOf(claims.extra?.l, fallbackLanguage);
+	const branch = branchOf(ctx, claims.branch);
+	const scale: Scale = { min: Number(ctx.getNodeParameter('scale', 0)) === 1 ? 1 : 0, max: 10 };
+	const question = String(ctx.getNodeParameter('question', '') ?? '').trim() || undefined;
+	const secondQuestion = String(ctx.getNodeParameter('secondQuestion', '') ?? '').trim() || undefined;
+	// The form posts back to the very URL it came from (the token rides in a hidden field too).
+	const action = '';
+	const base = { language, branch: branch.name || undefined };
+
+	if (!isPost) {
+		html(response, 200, scorePage({ ...base, action, token, scale, question, secondQuestion }));
+		return { noWebhookResponse: true };
+	}
+
+	const step = field(body, 'step') === 'comment' ? 'comment' : 'score';
+	const answeredAt = new Date().toISOString();
+	const common: IDataObject = {
+		source: 'page',
+		channel: claims.channel ?? null,
+		dealId: claims.dealId,
+		contactId: claims.contactId ?? null,
+		branch: { id: claims.branch ?? null, name: branch.name ?? null },
+		language,
+		answeredAt,
+		linkIssuedAt: new Date(claims.issuedAt * 1000).toISOString(),
+		userAgent: String(request.headers['user-agent'] ?? ''),
+	};
+
+	if (step === 'comment') {
+		const comment = field(body, 'comment').trim().slice(0, MAX_COMMENT_LENGTH);
+		const parsed = parseScore(field(body, 'score'), scale);
+		html(response, 200, commentThanksPage(base));
+		if (!comment) return { noWebhookResponse: true };
+		return {
+			noWebhookResponse: true,
+			workflowData: [[{ json: { ...common, step, score: parsed.ok ? parsed.score : null, scores: parsed.ok ? [parsed.score] : [], comment, replaces: false } }]],
+		};
+	}
+
+	const first = parseScore(field(body, 'score'), scale);
+	const second = secondQuestion ? parseScore(field(body, 'score2'), scale) : undefined;
+	if (!first.ok || (second && !second.ok)) {
+		const problem = pageTexts(language).pickScore.replace('{min}', String(scale.min)).replace('{max}', String(scale.max));
+		html(response, 422, scorePage({ ...base, action, token, scale, question, secondQuestion, problem }));
+		return { noWebhookResponse: true };
+	}
+	const scores = [first.score, ...(second && second.ok ? [second.score] : [])];
+	const promoterFrom = Number(ctx.getNodeParameter('promoterFrom', 9));
+	const promoter = first.score >= promoterFrom;
+	const policy = String(ctx.getNodeParameter('reviewPolicy', 'promoters'));
+	const buttons = policy === 'everyone' || (policy === 'promoters' && promoter) ? reviewButtons(branch, language) : [];
+	html(response, 200, afterScorePage({ ...base, action, token, score: first.score, reviewButtons: buttons, askComment: true, promoter }));
+	const replaces = seenBefore(`${claims.dealId}|${claims.issuedAt}`);
+	return {
+		noWebhookResponse: true,
+		workflowData: [[{ json: { ...common, step, score: first.score, scores, comment: '', replaces, reviewButtons: buttons.map((b) => b.platform) } }]],
+	};
+}
+
+async function replySettings(ctx: IWebhookFunctions, source: Exclude<ResponseSource, 'page'>): Promise<ReplySettings> {
+	switch (source) {
+		case 'wazzup':
+		case 'chat2desk': {
+			const secret = String(ctx.getNodeParameter('urlSecret', '') ?? '');
+			return source === 'wazzup' ? { wazzup: { secret } } : { chat2desk: { secret } };
+		}
+		case 'whatsappCloud': {
+			const credentials = await ctx.getCredentials('whatsAppCloudApi');
+			return { whatsappCloud: { appSecret: String(credentials.appSecret ?? ''), verifyToken: String(credentials.verifyToken ?? '') } };
+		}
+		case 'telegram': {
+			const { botToken } = await telegramCredentials(ctx);
+			return { telegram: { secretToken: telegramSecret(botToken, String(ctx.getNodeWebhookUrl('default'))) } };
+		}
+		case 'twilio': {
+			const credentials = await ctx.getCredentials('npsTwilioApi');
+			return { twilio: { authToken: String(credentials.authToken ?? '') } };
+		}
+	}
+}
+
+function replyItem(reply: ChatReply, scale: Scale): IDataObject {
+	const dealFromKey = reply.callback?.keyPrefix?.match(/^nps-(\d+)-/);
+	const typed = reply.callback?.score ?? reply.text;
+	const parsed = parseScore(typed, scale);
+	return {
+		source: 'chat',
+		channel: reply.channel,
+		dealId: dealFromKey ? Number(dealFromKey[1]) : null,
+		phone: reply.from.phone ?? null,
+		chatId: reply.from.chatId ?? null,
+		name: reply.from.name ?? null,
+		// A number when the reply reads as one; the text otherwise, for Score Branch to call invalid with the reason.
+		score: parsed.ok ? parsed.score : (typed ?? ''),
+		scores: parsed.ok ? [parsed.score] : [],
+		text: reply.text ?? null,
+		comment: parsed.ok ? '' : (reply.text ?? ''),
+		messageId: reply.messageId,
+		answeredAt: reply.at,
+		replaces: seenBefore(`${reply.channel}|${reply.from.phone ?? reply.from.chatId}|${dealFromKey?.[1] ?? ''}`),
+	};
+}
+
+async function chatReplies(ctx: IWebhookFunctions, source: Exclude<ResponseSource, 'page'>): Promise<IWebhookResponseData> {
+	const request = ctx.getRequestObject();
+	const response = ctx.getResponseObject();
+	const inbound: InboundRequest = {
+		method: request.method,
+		headers: request.headers as InboundRequest['headers'],
+		query: ctx.getQueryData() as InboundRequest['query'],
+		rawBody: rawBodyOf(ctx),
+		body: ctx.getBodyData(),
+		url: String(ctx.getNodeWebhookUrl(request.method === 'GET' ? 'setup' : 'default') ?? ''),
+	};
+	const result = handleReply(source, inbound, await replySettings(ctx, source));
+	send(response, result.answer);
+	if (result.kind === 'rejected') ctx.logger.warn(`NPS Response Trigger (${source}): refused a call: ${result.reason}`);
+	if (result.kind !== 'replies' || result.replies.length === 0) return { noWebhookResponse: true };
+
+	const scale: Scale = { min: 0, max: 10 };
+	if (source === 'telegram') {
+		// Stop the spinner on the tapped button; a failure here must not lose the answer.
+		const { botToken, baseUrl } = await telegramCredentials(ctx);
+		for (const reply of result.replies.filter((r) => r.callback)) {
+			const call = answerCallbackRequest({ baseUrl, botToken }, reply.callback!.id, '✓');
+			await ctx.helpers
+				.httpRequest({ method: call.method, url: call.url, body: call.json as IDataObject, json: true, timeout: 5000 })
+				.catch(() => ctx.logger.warn('NPS Response Trigger (telegram): could not answer the button tap'));
+		}
+	}
+	return { noWebhookResponse: true, workflowData: [result.replies.map((reply) => ({ json: replyItem(reply, scale) }))] };
+}
