@@ -218,7 +218,7 @@ async function surveyPage(ctx: IWebhookFunctions): Promise<IWebhookResponseData>
 	if (step === 'comment') {
 		const comment = field(body, 'comment').trim().slice(0, MAX_COMMENT_LENGTH);
 		const parsed = parseScore(field(body, 'score'), scale);
-		html(response, 200, commentThanksPage(base));
+		html(response, 200, commentThanksPage({ ...base, comment: field(body, 'comment').trim().slice(0, MAX_COMMENT_LENGTH) }));
 		if (!comment) return { noWebhookResponse: true };
 		return {
 			noWebhookResponse: true,

@@ -149,6 +149,10 @@ describe('The survey page in Chromium, served by a real n8n', () => {
 		await box.fill(`Долго ждали. ${HOSTILE}`);
 		await detractor.page.locator('form:has(textarea) button[type="submit"], form:has(textarea) button:not([name])').first().click();
 		await detractor.page.waitForLoadState();
+		// The comment comes back as text: markup in it is shown, never run or rendered.
+		expect(await detractor.page.locator('blockquote').innerText()).toBe(`Долго ждали. ${HOSTILE}`);
+		expect(await detractor.page.locator('img').count()).toBe(0);
+		expect(await detractor.page.locator('script').count()).toBe(0);
 		await detractor.page.screenshot({ path: join(ARTIFACTS, `survey-thanks-${suffix}.png`), fullPage: true });
 		await detractor.close();
 

@@ -238,6 +238,7 @@ const CSS = [
 	'.btn{display:block;width:100%;min-height:48px;padding:12px 16px;margin:0 0 12px;border:2px solid #1d4ed8;border-radius:8px;background:#1d4ed8;color:#fff;font:inherit;font-weight:600;text-align:center;text-decoration:none;cursor:pointer}',
 	'.alt{background:#fff;color:#1d4ed8}',
 	'.gap{margin-top:28px}',
+	'.quote{margin:0 0 16px;padding:10px 12px;border-left:4px solid #6b7280;background:#f6f8fa;white-space:pre-wrap;overflow-wrap:anywhere}',
 	'label.l{display:block;font-weight:600;margin:0 0 4px}',
 	'textarea{display:block;width:100%;min-height:8em;padding:10px;margin:0 0 16px;border:2px solid #6b7280;border-radius:8px;font:inherit;color:#1f2328;background:#fff;resize:vertical}',
 	':focus{outline:3px solid #1d4ed8;outline-offset:2px}',
@@ -354,11 +355,14 @@ export function afterScorePage(input: AfterScoreInput): string {
 }
 
 /** After the comment. */
-export function commentThanksPage(input: PageBase): string {
+export function commentThanksPage(input: PageBase & { comment?: string }): string {
 	const language = lang(input.language);
 	const texts = TEXTS[language];
+	// The customer sees what was received, as plain text (it is theirs, and it may hold markup).
+	const quoted = input.comment ? `<blockquote class="quote">${escapeHtml(input.comment.slice(0, MAX_COMMENT_LENGTH))}</blockquote>` : '';
 	const body =
 		`<h1>${escapeHtml(texts.commentThanksTitle)}</h1><p>${escapeHtml(texts.commentThanksText)}</p>` +
+		quoted +
 		`<p class="hint">${escapeHtml(texts.close)}</p>`;
 	return documentHtml(language, texts.commentThanksTitle, input, body);
 }

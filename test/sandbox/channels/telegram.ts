@@ -54,6 +54,8 @@ export interface TelegramSandbox {
 	botToken: string;
 	deliveries: TelegramDelivery[];
 	callbackAnswers: TelegramCallbackAnswer[];
+	/** What setWebhook registered (url and secret_token), or undefined after deleteWebhook. */
+	webhook(): { url: string; secretToken?: string } | undefined;
 	server: ChannelServer;
 	stop(): Promise<void>;
 }
@@ -70,6 +72,7 @@ export async function startTelegramSandbox(options: TelegramSandboxOptions = {})
 	const nextMessageId = new Map<string, number>();
 	const deliveries: TelegramDelivery[] = [];
 	const callbackAnswers: TelegramCallbackAnswer[] = [];
+	let webhook: { url: string; secretToken?: string } | undefined;
 
 	const handler = async (request: SandboxRequest): Promise<SandboxAnswer> => {
 		if (options.latencyMs) await sleep(options.latencyMs);
@@ -93,6 +96,19 @@ export async function startTelegramSandbox(options: TelegramSandboxOptions = {})
 			}
 			case 'sendmessage':
 				return sendMessage(params);
+			case 'setwebhook': {
+				const url = String(params.url ?? '');
+				if (!/^https?:\/\//.test(url)) return fail(400, 'Bad Request: bad webhook: An HTTPS URL must be provided for webhook');
+				const secret = params.secret_token === undefined ? undefined : String(params.secret_token);
+				if (secret !== undefined && !/^[A-Za-z0-9_-]{1,256}$/.test(secret)) return fail(400, 'Bad Request: secret token contains unallowed characters');
+				webhook = { url, secretToken: secret };
+				return ok(true);
+			}
+			case 'deletewebhook':
+				webhook = undefined;
+				return ok(true);
+			case 'getwebhookinfo':
+				return ok({ url: webhook?.url ?? '', has_custom_certificate: false, pending_update_count: 0 });
 			default:
 				return fail(404, 'Not Found: method not found');
 		}
@@ -146,7 +162,7 @@ export async function startTelegramSandbox(options: TelegramSandboxOptions = {})
 	};
 
 	const server = await new ChannelServer(handler).start();
-	return { url: server.url, botToken, deliveries, callbackAnswers, server, stop: () => server.stop() };
+	return { url: server.url, botToken, deliveries, callbackAnswers, webhook: () => webhook, server, stop: () => server.stop() };
 }
 
 /** Telegram's own checks on an InlineKeyboardMarkup; the problem text, or undefined. */

@@ -8,7 +8,7 @@ import type { ICredentialDataDecryptedObject, IDataObject, INode } from 'n8n-wor
 import { createHmac } from 'node:crypto';
 
 import { startTelegramSandbox, type TelegramSandbox } from '../../sandbox/channels/telegram';
-import { callWebhook, PACKAGE, type WebhookCall } from '../../support/engine';
+import { callHook, callWebhook, PACKAGE, type WebhookCall } from '../../support/engine';
 import { metaSignature, twilioSignature } from '../../../nodes/shared/channels/replies';
 import { signingKeysFrom, signToken } from '../../../nodes/shared/survey/token';
 
@@ -208,6 +208,18 @@ describe('NPS Response Trigger: chat replies', () => {
 			const forged = await chat('telegram', { rawBody: update, headers: { 'X-Telegram-Bot-Api-Secret-Token': 'guess' } }, bot);
 			expect(forged.status).toBe(401);
 			expect(forged.items).toHaveLength(0);
+		});
+
+		it('registers its webhook with the bot on activation (with the same derived secret) and removes it on deactivation', async () => {
+			const bot = { npsTelegramBotApi: { botToken: telegram.botToken, baseUrl: telegram.url } };
+			const node = { ...trigger({ source: 'telegram' }), credentials: { npsTelegramBotApi: { id: 't', name: 'Bot' } } };
+			expect(await callHook(node, 'checkExists', { credentials: bot })).toBe(false);
+			expect(await callHook(node, 'create', { credentials: bot })).toBe(true);
+			const url = 'http://127.0.0.1:5678/webhook/nps-responses/telegram';
+			expect(telegram.webhook()).toEqual({ url, secretToken: createHmac('sha256', telegram.botToken).update(`nps-webhook:${url}`).digest('hex').slice(0, 48) });
+			expect(await callHook(node, 'checkExists', { credentials: bot })).toBe(true);
+			expect(await callHook(node, 'delete', { credentials: bot })).toBe(true);
+			expect(telegram.webhook()).toBeUndefined();
 		});
 	});
 });

@@ -380,3 +380,11 @@ describe('pageTexts', () => {
 		expect(pageTexts('ru').send).toBe('Отправить');
 	});
 });
+
+describe('commentThanksPage with the comment', () => {
+	it('shows the received comment escaped, never as markup', () => {
+		const html = commentThanksPage({ language: 'ru', comment: '<script>alert(1)</script> "><img src=x onerror=alert(2)>' });
+		expect(html).toContain('<blockquote class="quote">&lt;script&gt;alert(1)&lt;/script&gt; &quot;&gt;&lt;img src=x onerror=alert(2)&gt;</blockquote>');
+		expect(html).not.toMatch(/<script|<img/);
+	});
+});
