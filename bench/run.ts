@@ -13,6 +13,8 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
 	send: async () => (require('./send') as { main: () => Promise<void> }).main(),
 	// eslint-disable-next-line @typescript-eslint/no-require-imports
 	page: async () => (require('./page') as { main: () => Promise<void> }).main(),
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	redirect: async () => (require('./redirect') as { main: () => Promise<void> }).main(),
 };
 
 async function run(): Promise<void> {

@@ -15,7 +15,9 @@ import { answerCallbackRequest } from '../shared/channels/telegram';
 import { afterScorePage, commentThanksPage, MAX_COMMENT_LENGTH, pageTexts, problemPage, scorePage, type ProblemKind, type ReviewButton } from '../shared/survey/page';
 import { parseScore, type Scale } from '../shared/survey/score';
 import { languageOf, type Language } from '../shared/survey/template';
-import { signingKeysFrom, verifyToken, type TokenClaims } from '../shared/survey/token';
+import { signingKeysFrom, verifyToken, type SigningKey, type TokenClaims } from '../shared/survey/token';
+import { readAllowedHosts, readBranchTable } from '../shared/n8n/branchTable';
+import { PLATFORM_LABELS, platformLinks, signReviewToken, trackedUrl, type BranchLinks } from '../shared/survey/reviewLinks';
 import { responseTriggerProperties, type ResponseSource } from './description';
 
 const SIGNING_CREDENTIAL = 'npsLinkSigningApi';
@@ -67,29 +69,18 @@ function seenBefore(key: string): boolean {
 	return seen;
 }
 
-interface BranchSettings {
-	id: string;
-	name?: string;
-	yandex?: string;
-	google?: string;
-	twoGis?: string;
-}
-
-function branchOf(ctx: IWebhookFunctions, id: string | undefined): BranchSettings {
-	const configured = (ctx.getNodeParameter('branches', {}) as { branch?: BranchSettings[] }).branch ?? [];
-	return configured.find((b) => String(b.id).trim() === String(id ?? '').trim()) ?? { id: id ?? '' };
-}
-
-const REVIEW_LABELS: Record<Language, Record<'yandex' | 'google' | 'twoGis', string>> = {
-	ru: { yandex: 'Отзыв на Яндекс Картах', google: 'Отзыв в Google Картах', twoGis: 'Отзыв в 2ГИС' },
-	uk: { yandex: 'Відгук на Яндекс Картах', google: 'Відгук у Google Картах', twoGis: 'Відгук у 2ГІС' },
-	en: { yandex: 'Review on Yandex Maps', google: 'Review on Google Maps', twoGis: 'Review on 2GIS' },
-};
-
-function reviewButtons(branch: BranchSettings, language: Language): ReviewButton[] {
-	return (['yandex', 'google', 'twoGis'] as const)
-		.filter((platform) => /^https:\/\//i.test(String(branch[platform] ?? '')))
-		.map((platform) => ({ platform, label: REVIEW_LABELS[language][platform], url: String(branch[platform]) }));
+/** The review buttons: the branch's configured pages, through the tracker when one is set. */
+function reviewButtons(ctx: IWebhookFunctions, branch: BranchLinks | undefined, claims: TokenClaims, language: Language, key: SigningKey): ReviewButton[] {
+	if (!branch) return [];
+	const tracker = String(ctx.getNodeParameter('trackerUrl', '') ?? '').trim();
+	const now = Math.floor(Date.now() / 1000);
+	return platformLinks(branch, readAllowedHosts(ctx)).map((link) => ({
+		platform: link.platform,
+		label: (PLATFORM_LABELS[language] as Record<string, string>)[link.platform] ?? link.label,
+		url: /^https?:\/\//i.test(tracker)
+			? trackedUrl(tracker, signReviewToken({ dealId: claims.dealId, branch: branch.id, platform: link.platform, issuedAt: now, expiresAt: now + 90 * 86_400 }, key))
+			: link.destination,
+	}));
 }
 
 export class NpsResponseTrigger implements INodeType {
@@ -188,13 +179,13 @@ async function surveyPage(ctx: IWebhookFunctions): Promise<IWebhookResponseData>
 	}
 	const claims: TokenClaims = check.claims;
 	const language = languageOf(claims.extra?.l, fallbackLanguage);
-	const branch = branchOf(ctx, claims.branch);
+	const branch = readBranchTable(ctx).find((row) => row.id === String(claims.branch ?? '').trim());
 	const scale: Scale = { min: Number(ctx.getNodeParameter('scale', 0)) === 1 ? 1 : 0, max: 10 };
 	const question = String(ctx.getNodeParameter('question', '') ?? '').trim() || undefined;
 	const secondQuestion = String(ctx.getNodeParameter('secondQuestion', '') ?? '').trim() || undefined;
 	// The form posts back to the very URL it came from (the token rides in a hidden field too).
 	const action = '';
-	const base = { language, branch: branch.name || undefined };
+	const base = { language, branch: branch?.name || undefined };
 
 	if (!isPost) {
 		html(response, 200, scorePage({ ...base, action, token, scale, question, secondQuestion }));
@@ -208,7 +199,7 @@ async function surveyPage(ctx: IWebhookFunctions): Promise<IWebhookResponseData>
 		channel: claims.channel ?? null,
 		dealId: claims.dealId,
 		contactId: claims.contactId ?? null,
-		branch: { id: claims.branch ?? null, name: branch.name ?? null },
+		branch: { id: claims.branch ?? null, name: branch?.name ?? null },
 		language,
 		answeredAt,
 		linkIssuedAt: new Date(claims.issuedAt * 1000).toISOString(),
@@ -237,7 +228,7 @@ async function surveyPage(ctx: IWebhookFunctions): Promise<IWebhookResponseData>
 	const promoterFrom = Number(ctx.getNodeParameter('promoterFrom', 9));
 	const promoter = first.score >= promoterFrom;
 	const policy = String(ctx.getNodeParameter('reviewPolicy', 'promoters'));
-	const buttons = policy === 'everyone' || (policy === 'promoters' && promoter) ? reviewButtons(branch, language) : [];
+	const buttons = policy === 'everyone' || (policy === 'promoters' && promoter) ? reviewButtons(ctx, branch, claims, language, keys.current) : [];
 	html(response, 200, afterScorePage({ ...base, action, token, score: first.score, reviewButtons: buttons, askComment: true, promoter }));
 	const replaces = seenBefore(`${claims.dealId}|${claims.issuedAt}`);
 	return {

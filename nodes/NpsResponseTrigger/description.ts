@@ -1,5 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { allowedHostsProperty, branchTableProperty } from '../shared/n8n/branchTable';
+
 export type ResponseSource = 'page' | 'wazzup' | 'chat2desk' | 'whatsappCloud' | 'telegram' | 'twilio';
 
 const pageOnly = { show: { source: ['page'] } };
@@ -108,26 +110,14 @@ export const responseTriggerProperties: INodeProperties[] = [
 		description: 'Scores from this up get the promoter thank-you; lower scores get the comment box first',
 	},
 	{
-		displayName: 'Branches',
-		name: 'branches',
-		type: 'fixedCollection',
-		typeOptions: { multipleValues: true },
-		placeholder: 'Add Branch',
-		default: {},
+		displayName: 'Review Link Tracker URL',
+		name: 'trackerUrl',
+		type: 'string',
+		default: '',
+		placeholder: 'https://n8n.example.com/webhook/reviews/r',
 		displayOptions: pageOnly,
-		description: 'Name and review pages per branch ID (the ID NPS Survey Send put in the link)',
-		options: [
-			{
-				displayName: 'Branch',
-				name: 'branch',
-				values: [
-					{ displayName: '2GIS Review URL', name: 'twoGis', type: 'string', default: '', placeholder: 'https://2gis.ru/kazan/firm/70000001/tab/reviews/addreview' },
-					{ displayName: 'Branch ID', name: 'id', type: 'string', default: '', description: 'E.g. the list item ID of the branch field in Bitrix24.' },
-					{ displayName: 'Google Maps Review URL', name: 'google', type: 'string', default: '', placeholder: 'https://search.google.com/local/writereview?placeid=…' },
-					{ displayName: 'Name', name: 'name', type: 'string', default: '' },
-					{ displayName: 'Yandex Maps Review URL', name: 'yandex', type: 'string', default: '', placeholder: 'https://yandex.ru/maps/org/…/reviews/?add-review=true' },
-				],
-			},
-		],
+		description: 'Optional: the Review Link Tracker Trigger\'s URL. Set, the review buttons are tracked links (the click moves the deal, sets a task…); empty, they open the review pages directly.',
 	},
+	branchTableProperty('Name and review pages per branch ID (the ID NPS Survey Send put in the link)', { source: ['page'] }),
+	allowedHostsProperty({ source: ['page'] }),
 ];

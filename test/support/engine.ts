@@ -69,7 +69,8 @@ function discoverOurNodes(): void {
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const module = require(file) as Record<string, new () => INodeType | IVersionedNodeType>;
 		for (const NodeClass of Object.values(module)) {
-			if (typeof NodeClass !== 'function') continue;
+			// Only classes: a node file may also export helpers.
+			if (typeof NodeClass !== 'function' || !/^class\s/.test(Function.prototype.toString.call(NodeClass))) continue;
 			const instance = new NodeClass();
 			const description = (instance as INodeType).description ?? (instance as IVersionedNodeType).description;
 			if (description?.name) OUR_NODES[`${PACKAGE}.${description.name}`] = () => new NodeClass();
@@ -283,6 +284,8 @@ export interface WebhookCall {
 	method?: 'GET' | 'POST';
 	/** Which of the node's webhooks (default 'default'). */
 	webhookName?: string;
+	/** Route parameters (a webhook path such as `r/:token`). */
+	params?: Record<string, string>;
 	contentType?: string;
 	query?: Record<string, string>;
 	headers?: Record<string, string>;
@@ -307,7 +310,7 @@ export async function callWebhook(node: INode, call: WebhookCall, options: { cre
 		rawBody: Buffer.from(call.rawBody),
 		headers: { 'content-type': contentType, ...Object.fromEntries(Object.entries(call.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])) },
 		query: call.query ?? {},
-		params: {},
+		params: call.params ?? {},
 	};
 	const response = { statusCode: 200, sent: undefined as unknown, headers: {} as Record<string, string> };
 	const fakeResponse = {

@@ -10,6 +10,9 @@
  * - mac: base64url of HMAC-SHA256 over the ASCII text `keyId.payload`, truncated to 16 bytes.
  *   RFC 2104 §5 allows truncating an HMAC to no less than half its length (and 80 bits);
  *   128 bits leaves forging by guessing out of reach.
+ *
+ * Compact tokens (`signCompact`/`openCompact`) use the same envelope and keys with a 12-byte MAC
+ * and a caller-defined binary payload, for links that must stay very short (review links).
  */
 
 import { createHash, createHmac, timingSafeEqual } from 'crypto';
@@ -46,6 +49,9 @@ export type TokenCheck =
 
 export const MAX_TOKEN_LENGTH = 512;
 const MAC_BYTES = 16;
+/** MAC length of a compact token: 96 bits, 16 base64url characters (see signCompact). */
+export const COMPACT_MAC_BYTES = 12;
+const COMPACT_DOMAIN = /^[a-z]{1,8}$/;
 const FORMAT_VERSION = 1;
 const KEY_ID = /^[A-Za-z0-9_-]{1,16}$/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
@@ -63,11 +69,25 @@ const EXTRA_TEXT = 0;
 const EXTRA_UINT = 1;
 const EXTRA_NUMBER = 2; // any other number, as its decimal text
 
-class Writer {
+/** Builds a binary payload: bytes, LEB128 varints, fixed-width numbers and length-prefixed UTF-8. */
+export class PayloadWriter {
 	private readonly bytes: number[] = [];
 
 	byte(value: number): void {
 		this.bytes.push(value & 0xff);
+	}
+
+	/** Big-endian, `size` bytes (at most 6, so any value fits a safe integer). */
+	fixed(value: number, size: number): void {
+		if (!Number.isSafeInteger(value) || value < 0 || size > 6 || value >= 2 ** (8 * size)) {
+			throw new Error(`${value} does not fit ${size} bytes`);
+		}
+		for (let i = size - 1; i >= 0; i--) this.bytes.push(Math.floor(value / 2 ** (8 * i)) % 256);
+	}
+
+	/** Raw bytes, no length (the caller records the length elsewhere). */
+	raw(value: Buffer): void {
+		for (const b of value) this.bytes.push(b);
 	}
 
 	/** Unsigned LEB128; plain arithmetic, since bit operators stop at 32 bits. */
@@ -91,7 +111,8 @@ class Writer {
 	}
 }
 
-class Reader {
+/** Reads what PayloadWriter wrote; every method throws on a short or invalid payload. */
+export class PayloadReader {
 	private offset = 0;
 
 	constructor(private readonly buffer: Buffer) {}
@@ -99,6 +120,22 @@ class Reader {
 	byte(): number {
 		if (this.offset >= this.buffer.length) throw new Error('payload ends early');
 		return this.buffer[this.offset++];
+	}
+
+	fixed(size: number): number {
+		let value = 0;
+		for (let i = 0; i < size; i++) value = value * 256 + this.byte();
+		return value;
+	}
+
+	/** `length` raw bytes as UTF-8 text; invalid UTF-8 is rejected. */
+	rawText(length: number): string {
+		if (this.offset + length > this.buffer.length) throw new Error('payload ends early');
+		const value = this.buffer.subarray(this.offset, this.offset + length);
+		this.offset += length;
+		const decoded = value.toString('utf8');
+		if (!Buffer.from(decoded, 'utf8').equals(value)) throw new Error('bad text');
+		return decoded;
 	}
 
 	uint(): number {
@@ -117,14 +154,8 @@ class Reader {
 	}
 
 	text(): string {
-		const length = this.uint();
-		if (this.offset + length > this.buffer.length) throw new Error('payload ends early');
-		const value = this.buffer.subarray(this.offset, this.offset + length);
-		this.offset += length;
-		const decoded = value.toString('utf8');
-		// Reject invalid UTF-8 rather than pass on replacement characters.
-		if (!Buffer.from(decoded, 'utf8').equals(value)) throw new Error('bad text');
-		return decoded;
+		// Invalid UTF-8 is rejected rather than passed on as replacement characters.
+		return this.rawText(this.uint());
 	}
 
 	get done(): boolean {
@@ -161,7 +192,7 @@ function encodeClaims(claims: TokenClaims): Buffer {
 	if (hasChannel) flags |= HAS_CHANNEL;
 	if (extra.length > 0) flags |= HAS_EXTRA;
 
-	const w = new Writer();
+	const w = new PayloadWriter();
 	w.byte(FORMAT_VERSION);
 	w.byte(flags);
 	w.text(claims.kind);
@@ -197,7 +228,7 @@ function encodeClaims(claims: TokenClaims): Buffer {
 }
 
 function decodeClaims(payload: Buffer): TokenClaims {
-	const r = new Reader(payload);
+	const r = new PayloadReader(payload);
 	if (r.byte() !== FORMAT_VERSION) throw new Error('unknown token version');
 	const flags = r.byte();
 	if ((flags & ~KNOWN_FLAGS) !== 0) throw new Error('unknown flags');
@@ -230,8 +261,14 @@ function decodeClaims(payload: Buffer): TokenClaims {
 	return claims;
 }
 
-function mac(keyId: string, payload: string, secret: string): Buffer {
-	return createHmac('sha256', secret).update(`${keyId}.${payload}`).digest().subarray(0, MAC_BYTES);
+/** HMAC-SHA256 of `message`, truncated to `bytes`: the one MAC of this module. */
+function macOf(message: string, secret: string, bytes: number): Buffer {
+	return createHmac('sha256', secret).update(message).digest().subarray(0, bytes);
+}
+
+/** What a full token's MAC covers. */
+function fullMacInput(keyId: string, payload: string): string {
+	return `${keyId}.${payload}`;
 }
 
 /**
@@ -244,13 +281,50 @@ function fromBase64url(text: string): Buffer | undefined {
 	return bytes.toString('base64url') === text ? bytes : undefined;
 }
 
-export function signToken(claims: TokenClaims, key: SigningKey): string {
+function checkSigningKey(key: SigningKey): void {
 	if (!KEY_ID.test(key.id)) throw new Error(`Cannot sign the link: the key ID must be 1–16 letters, digits, "_" or "-"`);
 	if (typeof key.secret !== 'string' || key.secret.length < MIN_SECRET_LENGTH) {
 		throw new Error(`Cannot sign the link: the secret of key "${key.id}" is shorter than ${MIN_SECRET_LENGTH} characters`);
 	}
+}
+
+type EnvelopeFailure = 'malformed' | 'unknownKey' | 'badSignature';
+
+/** A token whose envelope and MAC check out, with its still undecoded payload. */
+export type OpenedToken = { ok: true; keyId: string; payload: Buffer } | { ok: false; reason: EnvelopeFailure; message: string };
+
+/**
+ * Checks the envelope `<keyId>.<payload>.<mac>` and its MAC (`macBytes` long, over `macInput`),
+ * trying the current and the previous keys by key ID. Shared by full and compact tokens.
+ */
+function openEnvelope(token: unknown, keys: SigningKeys, macBytes: number, macInput: (keyId: string, payload: string) => string): OpenedToken {
+	const failure = (reason: EnvelopeFailure, message: string): OpenedToken => ({ ok: false, reason, message });
+	if (typeof token !== 'string' || token === '') return failure('malformed', 'The link has no token');
+	if (token.length > MAX_TOKEN_LENGTH) return failure('malformed', 'The link token is too long');
+	const parts = token.split('.');
+	if (parts.length !== 3) return failure('malformed', 'The link token is incomplete or damaged');
+	const [keyId, payloadText, macText] = parts;
+	if (!KEY_ID.test(keyId)) return failure('malformed', 'The link token is damaged (bad key ID)');
+	const payload = fromBase64url(payloadText);
+	const givenMac = fromBase64url(macText);
+	if (!payload || !givenMac || givenMac.length !== macBytes) {
+		return failure('malformed', 'The link token is damaged (not valid base64url)');
+	}
+
+	const key = [keys.current, ...(keys.previous ?? [])].find((k) => k.id === keyId);
+	if (!key) {
+		return failure('unknownKey', `The link was signed with key "${keyId}", which is no longer configured (retired or never set up here)`);
+	}
+	if (!timingSafeEqual(givenMac, macOf(macInput(keyId, payloadText), key.secret, macBytes))) {
+		return failure('badSignature', 'The link signature does not match: the link was altered or signed with another secret');
+	}
+	return { ok: true, keyId, payload };
+}
+
+export function signToken(claims: TokenClaims, key: SigningKey): string {
+	checkSigningKey(key);
 	const payload = encodeClaims(claims).toString('base64url');
-	const token = `${key.id}.${payload}.${mac(key.id, payload, key.secret).toString('base64url')}`;
+	const token = `${key.id}.${payload}.${macOf(fullMacInput(key.id, payload), key.secret, MAC_BYTES).toString('base64url')}`;
 	if (token.length > MAX_TOKEN_LENGTH) {
 		throw new Error(`Cannot sign the link: the token would be ${token.length} characters (at most ${MAX_TOKEN_LENGTH}); put less into extra`);
 	}
@@ -263,29 +337,13 @@ export function verifyToken(
 	options: { now: number; kind?: string; leewaySeconds?: number },
 ): TokenCheck {
 	const failure = (reason: TokenFailure, message: string): TokenCheck => ({ ok: false, reason, message });
-	if (typeof token !== 'string' || token === '') return failure('malformed', 'The link has no token');
-	if (token.length > MAX_TOKEN_LENGTH) return failure('malformed', 'The link token is too long');
-	const parts = token.split('.');
-	if (parts.length !== 3) return failure('malformed', 'The link token is incomplete or damaged');
-	const [keyId, payloadText, macText] = parts;
-	if (!KEY_ID.test(keyId)) return failure('malformed', 'The link token is damaged (bad key ID)');
-	const payload = fromBase64url(payloadText);
-	const givenMac = fromBase64url(macText);
-	if (!payload || !givenMac || givenMac.length !== MAC_BYTES) {
-		return failure('malformed', 'The link token is damaged (not valid base64url)');
-	}
-
-	const key = [keys.current, ...(keys.previous ?? [])].find((k) => k.id === keyId);
-	if (!key) {
-		return failure('unknownKey', `The link was signed with key "${keyId}", which is no longer configured (retired or never set up here)`);
-	}
-	if (!timingSafeEqual(givenMac, mac(keyId, payloadText, key.secret))) {
-		return failure('badSignature', 'The link signature does not match: the link was altered or signed with another secret');
-	}
+	const opened = openEnvelope(token, keys, MAC_BYTES, fullMacInput);
+	if (!opened.ok) return opened;
+	const { keyId } = opened;
 
 	let claims: TokenClaims;
 	try {
-		claims = decodeClaims(payload);
+		claims = decodeClaims(opened.payload);
 	} catch {
 		return failure('malformed', 'The link token is signed but its content cannot be read (written by a newer version?)');
 	}
@@ -302,6 +360,34 @@ export function verifyToken(
 		return failure('notYetValid', 'The link was issued in the future (check the server clocks)');
 	}
 	return { ok: true, claims, keyId };
+}
+
+/**
+ * A compact token: the same envelope `<keyId>.<payload>.<mac>` and the same keys (so rotation works
+ * alike), for a caller-defined binary `payload` (PayloadWriter), with a 12-byte MAC over
+ * `<domain>:<keyId>.<payload>`.
+ *
+ * - The domain (e.g. 'r' for review links) separates kinds: ':' never occurs in a full token's MAC
+ *   input `keyId.payload`, so no full token, nor its MAC cut short, nor a compact token of another
+ *   domain, verifies here, and the other way round.
+ * - Why 96 bits are enough: RFC 2104 §5 advises keeping at least 80 bits. Its other advice, half the
+ *   hash output, is against birthday attacks, which need MACs the attacker can compute offline — not
+ *   possible without the secret. So a forger can only guess online, one HTTP request per guess, with
+ *   a chance of 2^-96 each. And a forged review link achieves little: the redirect target comes from
+ *   the company's own table, never from the link, so at worst a click that did not happen is recorded.
+ * Compact tokens carry no kind or version of their own; the caller's payload should.
+ */
+export function signCompact(domain: string, payload: Buffer, key: SigningKey): string {
+	if (!COMPACT_DOMAIN.test(domain)) throw new Error('Cannot sign the link: the token domain must be 1–8 lowercase letters');
+	checkSigningKey(key);
+	const payloadText = payload.toString('base64url');
+	return `${key.id}.${payloadText}.${macOf(`${domain}:${key.id}.${payloadText}`, key.secret, COMPACT_MAC_BYTES).toString('base64url')}`;
+}
+
+/** Checks a compact token's envelope and MAC; the caller decodes the payload. Never throws. */
+export function openCompact(domain: string, token: string, keys: SigningKeys): OpenedToken {
+	if (!COMPACT_DOMAIN.test(domain)) return { ok: false, reason: 'malformed', message: 'The link token cannot be checked (bad token domain)' };
+	return openEnvelope(token, keys, COMPACT_MAC_BYTES, (keyId, payload) => `${domain}:${keyId}.${payload}`);
 }
 
 /** Appends the token as the `t` query parameter, before any #fragment, replacing an existing `t`. */

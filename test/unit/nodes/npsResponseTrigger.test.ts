@@ -100,6 +100,16 @@ describe('NPS Response Trigger: the survey page', () => {
 		expect(comment.items).toEqual([expect.objectContaining({ dealId: 502, step: 'comment', score: 3, comment: 'Долго ждали <script>alert(1)</script>' })]);
 	});
 
+	it('makes the review buttons tracked links when the Review Link Tracker URL is set', async () => {
+		const t = token({ dealId: 506 });
+		const tracker = 'https://n8n.example.com/webhook/reviews/r';
+		const { html } = await page({ method: 'POST', query: { t }, rawBody: form({ t, step: 'score', score: '10' }) }, { trackerUrl: tracker });
+		const hrefs = [...html.matchAll(/href="([^"]+)"/g)].map((m) => m[1]).filter((href) => href.startsWith('https://'));
+		expect(hrefs).toHaveLength(2);
+		for (const href of hrefs) expect(href).toMatch(/^https:\/\/n8n\.example\.com\/webhook\/reviews\/r\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{16}$/);
+		expect(html).not.toContain('yandex.ru');
+	});
+
 	it('shows review buttons to everyone when the policy says so', async () => {
 		const t = token({ dealId: 503 });
 		const { html } = await page({ method: 'POST', query: { t }, rawBody: form({ t, step: 'score', score: '3' }) }, { reviewPolicy: 'everyone' });
