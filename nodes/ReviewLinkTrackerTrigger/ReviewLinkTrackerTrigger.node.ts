@@ -38,7 +38,9 @@ export class ReviewLinkTrackerTrigger implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: SIGNING_CREDENTIAL, required: true }],
 		webhooks: [
-			{ name: 'default', httpMethod: 'GET', responseMode: 'onReceived', path: 'r/:token' },
+			// n8n stores a path with a parameter under the node's webhook ID only when it is marked full
+			// (as its own Webhook node does); without it the route is never found.
+			{ name: 'default', httpMethod: 'GET', responseMode: 'onReceived', path: 'r/:token', isFullPath: true },
 			{ name: 'setup', httpMethod: 'GET', responseMode: 'onReceived', path: 'r' },
 		],
 		properties: [
