@@ -15,6 +15,8 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
 	page: async () => (require('./page') as { main: () => Promise<void> }).main(),
 	// eslint-disable-next-line @typescript-eslint/no-require-imports
 	redirect: async () => (require('./redirect') as { main: () => Promise<void> }).main(),
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	aggregate: async () => (require('./aggregate') as { main: () => Promise<void> }).main(),
 };
 
 async function run(): Promise<void> {

@@ -86,6 +86,7 @@ const BASE_NODES: Record<string, string> = {
 	'n8n-nodes-base.set': 'Set/Set.node.js',
 	'n8n-nodes-base.if': 'If/If.node.js',
 	'n8n-nodes-base.webhook': 'Webhook/Webhook.node.js',
+	'n8n-nodes-base.summarize': 'Transform/Summarize/Summarize.node.js',
 };
 
 /** Every `credentials/*.credentials.ts`, by credential name. */
