@@ -13,6 +13,7 @@ import { dashboardHtml } from '../shared/survey/dashboard';
 import { timeZoneFor } from '../shared/survey/schedule';
 import { languageOf } from '../shared/survey/template';
 import { numericId } from '../shared/survey/token';
+import { LANGUAGE_OPTIONS, SCALE_OPTIONS } from '../shared/n8n/surveyParameters';
 
 const DEFAULT_ROW_FIELDS = JSON.stringify(
 	{ title: 'title', nps: 'UF_CRM_NPS_VALUE', n: 'UF_CRM_NPS_ANSWERS', promoters: 'UF_CRM_NPS_PROMOTERS', passives: 'UF_CRM_NPS_PASSIVES', detractors: 'UF_CRM_NPS_DETRACTORS', margin95: 'UF_CRM_NPS_MARGIN', period: 'UF_CRM_NPS_PERIOD' },
@@ -127,10 +128,7 @@ export class NpsAggregate implements INodeType {
 				displayName: 'Scale',
 				name: 'scale',
 				type: 'options',
-				options: [
-					{ name: '0–10 (Standard NPS)', value: 0 },
-					{ name: '1–10', value: 1 },
-				],
+				options: SCALE_OPTIONS,
 				default: 0,
 			},
 			{ displayName: 'Promoter From', name: 'promoterFrom', type: 'number', default: 9 },
@@ -168,11 +166,7 @@ export class NpsAggregate implements INodeType {
 				displayName: 'Language',
 				name: 'language',
 				type: 'options',
-				options: [
-					{ name: 'English', value: 'en' },
-					{ name: 'Russian', value: 'ru' },
-					{ name: 'Ukrainian', value: 'uk' },
-				],
+				options: LANGUAGE_OPTIONS,
 				default: 'ru',
 				displayOptions: { show: { output: ['dashboard'] } },
 			},

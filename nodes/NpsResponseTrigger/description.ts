@@ -1,6 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { allowedHostsProperty, branchTableProperty } from '../shared/n8n/branchTable';
+import { LANGUAGE_OPTIONS, SCALE_OPTIONS } from '../shared/n8n/surveyParameters';
 
 export type ResponseSource = 'page' | 'wazzup' | 'chat2desk' | 'whatsappCloud' | 'telegram' | 'twilio';
 
@@ -52,10 +53,7 @@ export const responseTriggerProperties: INodeProperties[] = [
 		displayName: 'Scale',
 		name: 'scale',
 		type: 'options',
-		options: [
-			{ name: '0–10 (Standard NPS)', value: 0 },
-			{ name: '1–10', value: 1 },
-		],
+		options: SCALE_OPTIONS,
 		default: 0,
 		displayOptions: pageOnly,
 	},
@@ -63,11 +61,7 @@ export const responseTriggerProperties: INodeProperties[] = [
 		displayName: 'Default Language',
 		name: 'language',
 		type: 'options',
-		options: [
-			{ name: 'English', value: 'en' },
-			{ name: 'Russian', value: 'ru' },
-			{ name: 'Ukrainian', value: 'uk' },
-		],
+		options: LANGUAGE_OPTIONS,
 		default: 'ru',
 		displayOptions: pageOnly,
 		description: 'For links that do not say their language (NPS Survey Send puts the customer\'s language in the link)',

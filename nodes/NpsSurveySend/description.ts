@@ -1,4 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { LANGUAGE_OPTIONS } from '../shared/n8n/surveyParameters';
 
 const sendOrRender = { show: { operation: ['send', 'render'] } };
 const sendOnly = { show: { operation: ['send'] } };
@@ -100,11 +101,7 @@ const messageProperties: INodeProperties[] = [
 		displayName: 'Language',
 		name: 'language',
 		type: 'options',
-		options: [
-			{ name: 'English', value: 'en' },
-			{ name: 'Russian', value: 'ru' },
-			{ name: 'Ukrainian', value: 'uk' },
-		],
+		options: LANGUAGE_OPTIONS,
 		default: 'ru',
 		displayOptions: sendOrRender,
 		description: 'Language of the built-in texts used when a template below is empty. An expression may give ru, uk or en (also ru-RU, русский, українська).',

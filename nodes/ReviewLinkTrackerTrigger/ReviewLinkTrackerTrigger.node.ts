@@ -11,6 +11,7 @@ import { isLinkPreviewBot, resolveClick } from '../shared/survey/reviewLinks';
 import { problemPage } from '../shared/survey/page';
 import { languageOf } from '../shared/survey/template';
 import { signingKeysFrom } from '../shared/survey/token';
+import { LANGUAGE_OPTIONS } from '../shared/n8n/surveyParameters';
 
 const SIGNING_CREDENTIAL = 'npsLinkSigningApi';
 
@@ -55,11 +56,7 @@ export class ReviewLinkTrackerTrigger implements INodeType {
 				displayName: 'Language of the Error Page',
 				name: 'language',
 				type: 'options',
-				options: [
-					{ name: 'English', value: 'en' },
-					{ name: 'Russian', value: 'ru' },
-					{ name: 'Ukrainian', value: 'uk' },
-				],
+				options: LANGUAGE_OPTIONS,
 				default: 'ru',
 			},
 			branchTableProperty('Name and review pages per branch ID: where each link goes'),
