@@ -202,12 +202,14 @@ export class NpsAggregate implements INodeType {
 			surveysSent,
 		};
 		const answerOf = (json: IDataObject) => ({ score: at(json, scoreField), at: timeField ? at(json, timeField) : undefined, fields: json });
+		// The survey page sends the comment as a second item repeating the score: count the answer once.
+		const isAnswer = (json: IDataObject) => json.step !== 'comment';
 
 		if (output !== 'dashboard') {
 			const groupBy = list(this.getNodeParameter('groupBy', 0, ''));
 			const period = this.getNodeParameter('period', 0, 'month') as Period;
 			const accumulator = new NpsAccumulator({ ...base, groupBy, period });
-			for (const item of items) accumulator.add(answerOf(item.json));
+			for (const item of items) if (isAnswer(item.json)) accumulator.add(answerOf(item.json));
 			const result = accumulator.result();
 			const all = [result.total, ...result.totalsByPeriod, ...result.groups];
 			const skipped = { skipped: result.skipped.count, skippedReasons: result.skipped.reasons };
@@ -251,11 +253,15 @@ export class NpsAggregate implements INodeType {
 		const comments: Array<{ dealId: number; score: number; comment: string; branch?: string; at?: string; time: number }> = [];
 		for (const item of items) {
 			const answer = answerOf(item.json);
-			byBranch.add(answer);
-			byBranchMonth.add(answer);
-			byEmployee.add(answer);
+			if (isAnswer(item.json)) {
+				byBranch.add(answer);
+				byBranchMonth.add(answer);
+				byEmployee.add(answer);
+			}
 			const comment = text(at(item.json, commentField));
-			const score = Number(answer.score);
+			// Only a real score: Number('') and Number(null) are 0, which is no detractor.
+			const rawScore = answer.score;
+			const score = typeof rawScore === 'number' ? rawScore : /^\s*\d+\s*$/.test(String(rawScore ?? '')) ? Number(rawScore) : Number.NaN;
 			if (comment && Number.isFinite(score) && score <= base.detractorTo) {
 				const time = Date.parse(text(answer.at)) || 0;
 				if (comments.length < 20 || time > comments[comments.length - 1].time) {

@@ -123,25 +123,20 @@ export class NpsResponseTrigger implements INodeType {
 			async checkExists(this: IHookFunctions): Promise<boolean> {
 				if (this.getNodeParameter('source') !== 'telegram') return true;
 				const { botToken, baseUrl } = await telegramCredentials(this);
-				const info = (await this.helpers.httpRequest({ method: 'GET', url: `${baseUrl}/bot${botToken}/getWebhookInfo`, json: true })) as { result?: { url?: string } };
+				const info = (await telegramCall(this, 'GET', `${baseUrl}/bot${botToken}/getWebhookInfo`)) as { result?: { url?: string } };
 				return info.result?.url === this.getNodeWebhookUrl('default');
 			},
 			async create(this: IHookFunctions): Promise<boolean> {
 				if (this.getNodeParameter('source') !== 'telegram') return true;
 				const { botToken, baseUrl } = await telegramCredentials(this);
 				const url = this.getNodeWebhookUrl('default') as string;
-				await this.helpers.httpRequest({
-					method: 'POST',
-					url: `${baseUrl}/bot${botToken}/setWebhook`,
-					body: { url, secret_token: telegramSecret(botToken, url), allowed_updates: ['message', 'callback_query'] },
-					json: true,
-				});
+				await telegramCall(this, 'POST', `${baseUrl}/bot${botToken}/setWebhook`, { url, secret_token: telegramSecret(botToken, url), allowed_updates: ['message', 'callback_query'] });
 				return true;
 			},
 			async delete(this: IHookFunctions): Promise<boolean> {
 				if (this.getNodeParameter('source') !== 'telegram') return true;
 				const { botToken, baseUrl } = await telegramCredentials(this);
-				await this.helpers.httpRequest({ method: 'POST', url: `${baseUrl}/bot${botToken}/deleteWebhook`, body: {}, json: true });
+				await telegramCall(this, 'POST', `${baseUrl}/bot${botToken}/deleteWebhook`, {});
 				return true;
 			},
 		},
@@ -150,6 +145,22 @@ export class NpsResponseTrigger implements INodeType {
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const source = this.getNodeParameter('source') as ResponseSource;
 		return source === 'page' ? await surveyPage(this) : await chatReplies(this, source);
+	}
+}
+
+function queryPart(url: string | undefined): string {
+	const at = String(url ?? '').indexOf('?');
+	return at >= 0 ? String(url).slice(at) : '';
+}
+
+/** A Telegram API call whose errors never carry the URL (it holds the bot token). */
+async function telegramCall(ctx: IHookFunctions, method: 'GET' | 'POST', url: string, body?: IDataObject): Promise<unknown> {
+	try {
+		return await ctx.helpers.httpRequest({ method, url, ...(body ? { body } : {}), json: true, timeout: 15_000 });
+	} catch (error) {
+		const status = (error as { httpCode?: string; response?: { status?: number } }).response?.status ?? (error as { httpCode?: string }).httpCode;
+		const what = url.slice(url.lastIndexOf('/') + 1);
+		throw new NodeOperationError(ctx.getNode(), `Telegram refused ${what}${status ? ` (HTTP ${status})` : ''}: check the bot token in the credential`);
 	}
 }
 
@@ -290,7 +301,8 @@ async function chatReplies(ctx: IWebhookFunctions, source: Exclude<ResponseSourc
 		query: ctx.getQueryData() as InboundRequest['query'],
 		rawBody: rawBodyOf(ctx),
 		body: ctx.getBodyData(),
-		url: String(ctx.getNodeWebhookUrl(request.method === 'GET' ? 'setup' : 'default') ?? ''),
+		// The URL the provider called, query included (Twilio signs all of it).
+		url: String(ctx.getNodeWebhookUrl(request.method === 'GET' ? 'setup' : 'default') ?? '') + queryPart(request.originalUrl ?? request.url),
 	};
 	const result = handleReply(source, inbound, await replySettings(ctx, source));
 	send(response, result.answer);

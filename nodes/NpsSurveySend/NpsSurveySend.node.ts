@@ -62,7 +62,9 @@ function n8nLedgerStore(ctx: IExecuteFunctions, maxEntries: number): LedgerStore
 	const options = { mode: 'entries' as const, maxEntries };
 	return {
 		async checkAndRecord(keys) {
-			const result = await ctx.helpers.checkProcessedAndRecord(keys, 'node', options);
+			// n8n trims to maxEntries before our clean-up of the window keys we do not keep: leave room
+			// for them, or they would push real (old) claims out.
+			const result = await ctx.helpers.checkProcessedAndRecord(keys, 'node', { ...options, maxEntries: maxEntries + keys.length });
 			return { seen: new Set(result.processed.map(String)) };
 		},
 		async forget(keys) {
@@ -264,23 +266,33 @@ export class NpsSurveySend implements INodeType {
 				messageFor: (adapter: ChannelAdapter) => messageFor(p, adapter.channel, isSmsChannel(adapter.channel) ? p.templates.sms : p.templates.message),
 				cannotUse: (adapter: ChannelAdapter) => (adapter.channel !== 'telegram' && p.phoneProblem ? p.phoneProblem : undefined),
 			}));
-			// Channels differ per item only through expressions; items are sent in groups of the same list.
+			// Channels and their settings (sender, template…) may differ per item through expressions:
+			// items go out in groups that share the very same adapters.
+			const adapterIds = new Map<ChannelAdapter, number>();
+			const idOf = (adapter: ChannelAdapter) => {
+				if (!adapterIds.has(adapter)) adapterIds.set(adapter, adapterIds.size);
+				return adapterIds.get(adapter)!;
+			};
 			const groups = new Map<string, number[]>();
 			due.forEach((p, i) => {
-				const key = adaptersOf
-					.get(p.index)!
-					.map((a) => `${a.channel}`)
-					.join('>');
+				const key = adaptersOf.get(p.index)!.map(idOf).join('>');
 				const group = groups.get(key) ?? [];
 				group.push(i);
 				groups.set(key, group);
 			});
 			for (const positions of groups.values()) {
 				const adapters = adaptersOf.get(due[positions[0]].index)!;
-				const outcomes = await sendSurveys(
-					positions.map((i) => jobs[i]),
-					{ adapters, gateOf: channelSet.gateOf, ledger, sleep },
-				);
+				let outcomes: SurveyOutcome[];
+				try {
+					outcomes = await sendSurveys(
+						positions.map((i) => jobs[i]),
+						{ adapters, gateOf: channelSet.gateOf, ledger, sleep },
+					);
+				} catch (error) {
+					// The ledger could not be read or written: nothing of this group was sent; the other groups keep their results.
+					const reason = `not sent: the survey ledger failed (${error instanceof Error ? error.message : String(error)})`;
+					outcomes = positions.map(() => ({ status: 'failed', code: 'LEDGER', reason, attempts: [] }));
+				}
 				positions.forEach((i, k) => {
 					const p = due[i];
 					const sentOn = outcomes[k].channel;

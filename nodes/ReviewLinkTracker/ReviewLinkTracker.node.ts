@@ -95,9 +95,10 @@ export class ReviewLinkTracker implements INodeType {
 		}
 		const now = Math.floor(Date.now() / 1000);
 		for (let index = 0; index < items.length; index++) {
-			const dealText = text(this.getNodeParameter('dealId', index, ''));
-			const dealId = Number(dealText);
+			let dealText = '';
 			try {
+				dealText = text(this.getNodeParameter('dealId', index, ''));
+				const dealId = Number(dealText);
 				if (!/^\d+$/.test(dealText) || dealId <= 0) throw new NodeOperationError(this.getNode(), `Deal ID must be a positive whole number, got "${dealText}"`, { itemIndex: index });
 				const base = text(this.getNodeParameter('trackerUrl', index, ''));
 				if (!/^https?:\/\//i.test(base)) throw new NodeOperationError(this.getNode(), 'Tracker URL must be the http(s) URL of the Review Link Tracker Trigger', { itemIndex: index });

@@ -121,7 +121,7 @@ const setOf = (key: string) => {
 	return set;
 };
 void DataDeduplicationService.init({
-	async checkProcessedAndRecord(items, scope, data) {
+	async checkProcessedAndRecord(items, scope, data, options) {
 		const set = setOf(contextKey(scope, data));
 		const result = { new: [] as typeof items, processed: [] as typeof items };
 		for (const item of items) {
@@ -131,6 +131,9 @@ void DataDeduplicationService.init({
 				result.new.push(item);
 			}
 		}
+		// Like n8n: the oldest entries go once there are more than maxEntries.
+		const maxEntries = (options as { maxEntries?: number } | undefined)?.maxEntries;
+		if (maxEntries) for (const oldest of set) if (set.size > maxEntries) set.delete(oldest); else break;
 		return result;
 	},
 	async removeProcessed(items, scope, data) {
@@ -312,6 +315,8 @@ export async function callWebhook(node: INode, call: WebhookCall, options: { cre
 		headers: { 'content-type': contentType, ...Object.fromEntries(Object.entries(call.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])) },
 		query: call.query ?? {},
 		params: call.params ?? {},
+		// As express has it: the path and the query string as called.
+		originalUrl: `/webhook/test${call.query && Object.keys(call.query).length ? `?${new URLSearchParams(call.query).toString()}` : ''}`,
 	};
 	const response = { statusCode: 200, sent: undefined as unknown, headers: {} as Record<string, string> };
 	const fakeResponse = {

@@ -40,6 +40,20 @@ describe('NPS Aggregate in the n8n engine', () => {
 		expect(groups.find((g) => g['branch.name'] === 'Самара')).toMatchObject({ n: 2, nps: 0 });
 	});
 
+	it('counts an answer once when the survey page sent its comment as a second item', async () => {
+		const input: IDataObject[] = [
+			{ dealId: 1, branch: { name: 'Казань' }, score: 3, step: 'score', answeredAt: '2026-11-10T10:00:00Z' },
+			{ dealId: 1, branch: { name: 'Казань' }, score: 3, step: 'comment', comment: 'Долго ждали', answeredAt: '2026-11-10T10:01:00Z' },
+			{ dealId: 2, branch: { name: 'Казань' }, score: '', step: 'comment', comment: 'Без оценки', answeredAt: '2026-11-10T10:02:00Z' },
+		];
+		const table = await run({ output: 'table', groupBy: 'branch.name', period: 'none' }, input);
+		expect(table.output[0]).toMatchObject({ n: 1, detractors: 1 });
+		const page = await run({ output: 'dashboard', language: 'ru', branchField: 'branch.name', portalUrl: 'https://company.bitrix24.ru' }, input);
+		const html = String(page.output[0].html);
+		expect(html).toContain('Долго ждали');
+		expect(html).not.toContain('Без оценки');
+	});
+
 	it('splits by month in the time zone and compares with the previous month', async () => {
 		const { output } = await run({ output: 'table', groupBy: 'branch.name', period: 'month' });
 		const samara = output.filter((g) => g['branch.name'] === 'Самара');

@@ -194,6 +194,13 @@ describe('NPS Response Trigger: chat replies', () => {
 		expect(ok.status).toBe(200);
 		expect(String(ok.body)).toContain('<Response');
 		expect(ok.items).toEqual([expect.objectContaining({ channel: 'twilio', phone: '+79125550303', score: 8 })]);
+		// A webhook URL with a query: Twilio signs it whole.
+		const withQuery = await chat(
+			'twilio',
+			{ rawBody: form(params), contentType: 'application/x-www-form-urlencoded', query: { city: 'kazan' }, headers: { 'X-Twilio-Signature': twilioSignature(`${own}?city=kazan`, params, authToken) } },
+			twilio,
+		);
+		expect(withQuery.status).toBe(200);
 		const forged = await chat('twilio', { rawBody: form({ ...params, Body: '10' }), contentType: 'application/x-www-form-urlencoded', headers: { 'X-Twilio-Signature': twilioSignature(own, params, authToken) } }, twilio);
 		expect(forged.status).toBe(401);
 		expect((await chat('twilio', { rawBody: form(params), contentType: 'application/x-www-form-urlencoded' }, twilio)).status).toBe(401);

@@ -223,6 +223,28 @@ describe('NPS Survey Send in the n8n engine', () => {
 		}
 	});
 
+	it('keeps old claims when a batch asks about many window days (a small ledger is not flushed)', async () => {
+		const first = dealItem(1100, { id: 1100, name: 'Первый', phone: '+79125551100' });
+		expect((await run({ options: { ledgerSize: 1000 } }, [first])).output[0].survey).toMatchObject({ status: 'sent' });
+		// 40 more customers: 40 × 31 keys are asked about, far over the 1,000 entries kept.
+		const many = Array.from({ length: 40 }, (_, i) => dealItem(1101 + i, { id: 1101 + i, name: 'Клиент', phone: `+7912556${String(1101 + i)}` }));
+		await run({ options: { ledgerSize: 1000 } }, many);
+		expect((await run({ options: { ledgerSize: 1000 } }, [first])).output[0].survey).toMatchObject({ status: 'skipped', code: 'alreadySurveyed' });
+	});
+
+	it('sends each item through its own channel settings (an expression per branch)', async () => {
+		const before = wazzup.deliveries.length;
+		const input = [
+			{ ...dealItem(1200, { id: 1200, name: 'А', phone: '+79125551200' }), wazzupChannel: wazzup.channelId },
+			{ ...dealItem(1201, { id: 1201, name: 'Б', phone: '+79125551201' }), wazzupChannel: '00000000-0000-4000-8000-000000000000' },
+		];
+		const { output } = await run({ channels: ['wazzup'], wazzupChannelId: '={{ $json.wazzupChannel }}' }, input);
+		expect(output[0].survey).toMatchObject({ status: 'sent' });
+		// The second branch's channel is not this account's: Wazzup refuses it, nothing goes out through the first one's.
+		expect(output[1].survey).toMatchObject({ status: 'failed', code: 'CHANNEL_NOT_FOUND' });
+		expect(wazzup.deliveries.slice(before).map((d) => d.to)).toEqual(['79125551200']);
+	});
+
 	it('computes the send time per branch zone for a Wait node', async () => {
 		const from = '2026-11-20T12:30:00Z';
 		const input = [
