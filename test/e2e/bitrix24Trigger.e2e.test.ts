@@ -199,7 +199,13 @@ describe('Bitrix24 Trigger in a real n8n', () => {
 		const id = newDeal('E2E portal down');
 		sandbox.addFault({ kind: 'reset', method: 'batch', times: 10 });
 		sandbox.moveDealInUi(id, 'C1:QUALITY_CHECK');
-		const list = await settled();
+		// The execution starts only once the trigger's retries are spent (seconds on a busy machine):
+		// wait for it rather than for a quiet moment.
+		let list = await settled();
+		for (const deadline = Date.now() + 90_000; list.length < before + 1 && Date.now() < deadline; ) {
+			await sleep(500);
+			list = await settled();
+		}
 		sandbox.clearFaults();
 		expect(sandbox.events.deliveries.at(-1)).toMatchObject({ dealId: id, status: 200 });
 		expect(list.length).toBe(before + 1);
