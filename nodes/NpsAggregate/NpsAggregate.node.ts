@@ -13,17 +13,13 @@ import { dashboardHtml } from '../shared/survey/dashboard';
 import { timeZoneFor } from '../shared/survey/schedule';
 import { languageOf } from '../shared/survey/template';
 import { numericId } from '../shared/survey/token';
-import { LANGUAGE_OPTIONS, SCALE_OPTIONS } from '../shared/n8n/surveyParameters';
+import { LANGUAGE_OPTIONS, SCALE_OPTIONS, text } from '../shared/n8n/surveyParameters';
 
 const DEFAULT_ROW_FIELDS = JSON.stringify(
 	{ title: 'title', nps: 'UF_CRM_NPS_VALUE', n: 'UF_CRM_NPS_ANSWERS', promoters: 'UF_CRM_NPS_PROMOTERS', passives: 'UF_CRM_NPS_PASSIVES', detractors: 'UF_CRM_NPS_DETRACTORS', margin95: 'UF_CRM_NPS_MARGIN', period: 'UF_CRM_NPS_PERIOD' },
 	null,
 	2,
 );
-
-function text(value: unknown): string {
-	return value === undefined || value === null ? '' : String(value).trim();
-}
 
 function list(value: unknown): string[] {
 	return text(value)

@@ -15,8 +15,9 @@ import { answerCallbackRequest } from '../shared/channels/telegram';
 import { afterScorePage, commentThanksPage, MAX_COMMENT_LENGTH, pageTexts, problemPage, scorePage, type ProblemKind, type ReviewButton } from '../shared/survey/page';
 import { parseScore, type Scale } from '../shared/survey/score';
 import { languageOf, type Language } from '../shared/survey/template';
-import { signingKeysFrom, verifyToken, type SigningKey, type TokenClaims } from '../shared/survey/token';
+import { verifyToken, type SigningKey, type TokenClaims } from '../shared/survey/token';
 import { readAllowedHosts, readBranchTable } from '../shared/n8n/branchTable';
+import { signingCredential } from '../shared/n8n/signing';
 import { PLATFORM_LABELS, platformLinks, signReviewToken, trackedUrl, type BranchLinks } from '../shared/survey/reviewLinks';
 import { responseTriggerProperties, type ResponseSource } from './description';
 
@@ -180,7 +181,7 @@ async function surveyPage(ctx: IWebhookFunctions): Promise<IWebhookResponseData>
 	const token = (isPost ? field(body, 't') : '') || field(query, 't');
 	const fallbackLanguage = languageOf(ctx.getNodeParameter('language', 'ru'), 'ru');
 
-	const keys = signingKeysFrom(await ctx.getCredentials(SIGNING_CREDENTIAL));
+	const { keys } = await signingCredential(ctx);
 	const check = verifyToken(token, keys, { now: Math.floor(Date.now() / 1000), kind: 's' });
 	if (!check.ok) {
 		const kind: ProblemKind = check.reason === 'expired' ? 'expired' : 'invalid';

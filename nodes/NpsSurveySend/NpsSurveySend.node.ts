@@ -14,6 +14,7 @@ import {
 
 import type { ChannelAdapter, SurveyMessage } from '../shared/channels/types';
 import { errorItemJson, toNodeError } from '../shared/n8n/errors';
+import { signingCredential } from '../shared/n8n/signing';
 import { normalizePhone, type PhoneCountry } from '../shared/phone';
 import { SurveyLedger, type LedgerStore } from '../shared/survey/ledger';
 import { computeSendAt, timeZoneFor, type SendPlan } from '../shared/survey/schedule';
@@ -28,9 +29,10 @@ import {
 	type Language,
 	type TemplateValues,
 } from '../shared/survey/template';
-import { numericId, signingCredentialTest, signingKeysFrom, signToken, surveyIdempotencyKey, withToken, type SigningKey } from '../shared/survey/token';
+import { numericId, signingCredentialTest, signToken, surveyIdempotencyKey, withToken, type SigningKey } from '../shared/survey/token';
 import { ChannelSet, isSmsChannel } from './channels';
 import { surveySendProperties } from './description';
+import { text } from '../shared/n8n/surveyParameters';
 
 const SIGNING_CREDENTIAL = 'npsLinkSigningApi';
 
@@ -51,10 +53,6 @@ interface Prepared {
 	optedOut?: string;
 	quiet?: { sendAt: string; reason: string };
 	sendAt: string;
-}
-
-function text(value: unknown): string {
-	return value === undefined || value === null ? '' : String(value).trim();
 }
 
 /** n8n's database-backed de-duplication, as the ledger's store (this node's own entries). */
@@ -144,13 +142,8 @@ export class NpsSurveySend implements INodeType {
 			return [out];
 		}
 
-		const signing = await this.getCredentials(SIGNING_CREDENTIAL);
-		let signingKey: SigningKey;
-		try {
-			signingKey = signingKeysFrom(signing).current;
-		} catch (error) {
-			throw new NodeOperationError(this.getNode(), error instanceof Error ? error.message : String(error));
-		}
+		const { keys, credentials: signing } = await signingCredential(this);
+		const signingKey: SigningKey = keys.current;
 		const lifetimeSeconds = Math.max(1, Number(signing.linkLifetimeDays ?? 30)) * 86_400;
 
 		// 1. Read and check every item before anything is sent: a bad template stops the batch here.

@@ -15,6 +15,7 @@ import type { ChannelAdapter, ChannelName } from '../shared/channels/types';
 import { createWazzupAdapter, type WazzupChatType } from '../shared/channels/wazzup';
 import { createWhatsAppCloudAdapter } from '../shared/channels/whatsappCloud';
 import { n8nChannelHttp } from '../shared/n8n/channelHttp';
+import { text } from '../shared/n8n/surveyParameters';
 
 export const CHANNEL_CREDENTIALS: Record<ChannelName, string> = {
 	wazzup: 'wazzupApi',
@@ -28,10 +29,6 @@ export const CHANNEL_CREDENTIALS: Record<ChannelName, string> = {
 /** SMS carries the shorter text. */
 export function isSmsChannel(channel: ChannelName): boolean {
 	return channel === 'smsc' || channel === 'twilio';
-}
-
-function text(value: unknown): string {
-	return value === undefined || value === null ? '' : String(value).trim();
 }
 
 function baseUrl(credentials: Record<string, unknown>): string | undefined {

@@ -10,15 +10,12 @@ import {
 
 import { allowedHostsProperty, branchTableProperty, readAllowedHosts, readBranchTable } from '../shared/n8n/branchTable';
 import { errorItemJson, toNodeError } from '../shared/n8n/errors';
+import { signingCredential } from '../shared/n8n/signing';
 import { PLATFORM_LABELS, platformLinks, signReviewToken, trackedUrl } from '../shared/survey/reviewLinks';
 import { languageOf } from '../shared/survey/template';
-import { signingKeysFrom } from '../shared/survey/token';
+import { text } from '../shared/n8n/surveyParameters';
 
 const SIGNING_CREDENTIAL = 'npsLinkSigningApi';
-
-function text(value: unknown): string {
-	return value === undefined || value === null ? '' : String(value).trim();
-}
 
 export class ReviewLinkTracker implements INodeType {
 	description: INodeTypeDescription = {
@@ -87,12 +84,7 @@ export class ReviewLinkTracker implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const out: INodeExecutionData[] = [];
-		let key;
-		try {
-			key = signingKeysFrom(await this.getCredentials(SIGNING_CREDENTIAL)).current;
-		} catch (error) {
-			throw new NodeOperationError(this.getNode(), error instanceof Error ? error.message : String(error));
-		}
+		const key = (await signingCredential(this)).keys.current;
 		const now = Math.floor(Date.now() / 1000);
 		for (let index = 0; index < items.length; index++) {
 			let dealText = '';

@@ -10,7 +10,7 @@ import { allowedHostsProperty, branchTableProperty, readAllowedHosts, readBranch
 import { isLinkPreviewBot, resolveClick } from '../shared/survey/reviewLinks';
 import { problemPage } from '../shared/survey/page';
 import { languageOf } from '../shared/survey/template';
-import { signingKeysFrom } from '../shared/survey/token';
+import { signingCredential } from '../shared/n8n/signing';
 import { LANGUAGE_OPTIONS } from '../shared/n8n/surveyParameters';
 
 const SIGNING_CREDENTIAL = 'npsLinkSigningApi';
@@ -70,7 +70,7 @@ export class ReviewLinkTrackerTrigger implements INodeType {
 		const params = this.getParamsData() as { token?: string };
 		const query = this.getQueryData() as { t?: unknown };
 		const token = String(params.token ?? (Array.isArray(query.t) ? query.t[0] : (query.t ?? '')));
-		const keys = signingKeysFrom(await this.getCredentials(SIGNING_CREDENTIAL));
+		const { keys } = await signingCredential(this);
 		const click = resolveClick(token, keys, readBranchTable(this), readAllowedHosts(this), Math.floor(Date.now() / 1000));
 		if (!click.ok) {
 			this.logger.debug(`Review Link Tracker Trigger: link refused (${click.reason})`);

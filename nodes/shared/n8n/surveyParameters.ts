@@ -15,3 +15,8 @@ export const SCALE_OPTIONS: INodePropertyOptions[] = [
 	{ name: '0–10 (Standard NPS)', value: 0 },
 	{ name: '1–10', value: 1 },
 ];
+
+/** A parameter's value as trimmed text ('' for nothing). */
+export function text(value: unknown): string {
+	return value === undefined || value === null ? '' : String(value).trim();
+}
