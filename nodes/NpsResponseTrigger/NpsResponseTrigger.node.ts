@@ -16,7 +16,7 @@ import { afterScorePage, commentThanksPage, MAX_COMMENT_LENGTH, pageTexts, probl
 import { parseScore, type Scale } from '../shared/survey/score';
 import { languageOf, type Language } from '../shared/survey/template';
 import { verifyToken, type SigningKey, type TokenClaims } from '../shared/survey/token';
-import { readAllowedHosts, readBranchTable } from '../shared/n8n/branchTable';
+import { loadBranches, readAllowedHosts } from '../shared/n8n/branchTable';
 import { signingCredential } from '../shared/n8n/signing';
 import { PLATFORM_LABELS, platformLinks, signReviewToken, trackedUrl, type BranchLinks } from '../shared/survey/reviewLinks';
 import { responseTriggerProperties, type ResponseSource } from './description';
@@ -98,6 +98,7 @@ export class NpsResponseTrigger implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{ name: SIGNING_CREDENTIAL, required: true, displayOptions: { show: { source: ['page'] } } },
+			{ name: 'npsBranchTableApi', required: true, displayOptions: { show: { source: ['page'], branchSource: ['dataTable'] } } },
 			{ name: 'whatsAppCloudApi', required: true, displayOptions: { show: { source: ['whatsappCloud'] } } },
 			{ name: 'npsTelegramBotApi', required: true, displayOptions: { show: { source: ['telegram'] } } },
 			{ name: 'npsTwilioApi', required: true, displayOptions: { show: { source: ['twilio'] } } },
@@ -191,7 +192,12 @@ async function surveyPage(ctx: IWebhookFunctions): Promise<IWebhookResponseData>
 	}
 	const claims: TokenClaims = check.claims;
 	const language = languageOf(claims.extra?.l, fallbackLanguage);
-	const branch = readBranchTable(ctx).find((row) => row.id === String(claims.branch ?? '').trim());
+	// Without the branch table the customer can still answer (no review buttons): the answer matters more.
+	const branches = await loadBranches(ctx).catch((error: Error) => {
+		ctx.logger.warn(`NPS Response Trigger: branches could not be read, the page shows no review buttons (${error.message})`);
+		return [];
+	});
+	const branch = branches.find((row) => row.id === String(claims.branch ?? '').trim());
 	const scale: Scale = { min: Number(ctx.getNodeParameter('scale', 0)) === 1 ? 1 : 0, max: 10 };
 	const question = String(ctx.getNodeParameter('question', '') ?? '').trim() || undefined;
 	const secondQuestion = String(ctx.getNodeParameter('secondQuestion', '') ?? '').trim() || undefined;

@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { allowedHostsProperty, branchTableProperty } from '../shared/n8n/branchTable';
+import { allowedHostsProperty, branchSourceProperties, branchTableProperty } from '../shared/n8n/branchTable';
 import { LANGUAGE_OPTIONS, SCALE_OPTIONS } from '../shared/n8n/surveyParameters';
 
 export type ResponseSource = 'page' | 'wazzup' | 'chat2desk' | 'whatsappCloud' | 'telegram' | 'twilio';
@@ -112,6 +112,7 @@ export const responseTriggerProperties: INodeProperties[] = [
 		displayOptions: pageOnly,
 		description: 'Optional: the Review Link Tracker Trigger\'s URL. Set, the review buttons are tracked links (the click moves the deal, sets a task…); empty, they open the review pages directly.',
 	},
+	...branchSourceProperties({ source: ['page'] }),
 	branchTableProperty('Name and review pages per branch ID (the ID NPS Survey Send put in the link)', { source: ['page'] }),
 	allowedHostsProperty({ source: ['page'] }),
 ];

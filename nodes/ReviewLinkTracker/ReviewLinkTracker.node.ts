@@ -8,7 +8,7 @@ import {
 	NodeOperationError,
 } from 'n8n-workflow';
 
-import { allowedHostsProperty, branchTableProperty, readAllowedHosts, readBranchTable } from '../shared/n8n/branchTable';
+import { allowedHostsProperty, branchSourceProperties, branchTableProperty, loadBranches, readAllowedHosts } from '../shared/n8n/branchTable';
 import { errorItemJson, toNodeError } from '../shared/n8n/errors';
 import { signingCredential } from '../shared/n8n/signing';
 import { PLATFORM_LABELS, platformLinks, signReviewToken, trackedUrl } from '../shared/survey/reviewLinks';
@@ -30,7 +30,7 @@ export class ReviewLinkTracker implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: SIGNING_CREDENTIAL, required: true }],
+		credentials: [{ name: SIGNING_CREDENTIAL, required: true }, { name: 'npsBranchTableApi', required: true, displayOptions: { show: { branchSource: ['dataTable'] } } }],
 		properties: [
 			{
 				displayName:
@@ -76,6 +76,7 @@ export class ReviewLinkTracker implements INodeType {
 				typeOptions: { minValue: 1, maxValue: 400 },
 				default: 90,
 			},
+			...branchSourceProperties(),
 			branchTableProperty('Name and review pages per branch ID'),
 			allowedHostsProperty(),
 		],
@@ -95,11 +96,11 @@ export class ReviewLinkTracker implements INodeType {
 				const base = text(this.getNodeParameter('trackerUrl', index, ''));
 				if (!/^https?:\/\//i.test(base)) throw new NodeOperationError(this.getNode(), 'Tracker URL must be the http(s) URL of the Review Link Tracker Trigger', { itemIndex: index });
 				const branchId = text(this.getNodeParameter('branchId', index, ''));
-				const branch = readBranchTable(this, index).find((row) => row.id === branchId);
+				const branch = (await loadBranches(this, index)).find((row) => row.id === branchId);
 				if (!branch) {
-					throw new NodeOperationError(this.getNode(), `Branch "${branchId}" is not in the Branches table`, {
+					throw new NodeOperationError(this.getNode(), `Branch "${branchId}" is not among the branches`, {
 						itemIndex: index,
-						description: 'Add the branch with its review pages (the trigger needs the same row).',
+						description: 'Add its row with its review pages (to the NPS branches data table, or to Branches here and in the trigger).',
 					});
 				}
 				const language = languageOf(this.getNodeParameter('language', index, 'ru'), 'ru');

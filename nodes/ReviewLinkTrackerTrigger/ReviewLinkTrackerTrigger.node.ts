@@ -6,7 +6,7 @@ import {
 	NodeConnectionTypes,
 } from 'n8n-workflow';
 
-import { allowedHostsProperty, branchTableProperty, readAllowedHosts, readBranchTable } from '../shared/n8n/branchTable';
+import { allowedHostsProperty, branchSourceProperties, branchTableProperty, loadBranches, readAllowedHosts } from '../shared/n8n/branchTable';
 import { isLinkPreviewBot, resolveClick } from '../shared/survey/reviewLinks';
 import { problemPage } from '../shared/survey/page';
 import { languageOf } from '../shared/survey/template';
@@ -37,7 +37,7 @@ export class ReviewLinkTrackerTrigger implements INodeType {
 		defaults: { name: 'Review Link Tracker Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: SIGNING_CREDENTIAL, required: true }],
+		credentials: [{ name: SIGNING_CREDENTIAL, required: true }, { name: 'npsBranchTableApi', required: true, displayOptions: { show: { branchSource: ['dataTable'] } } }],
 		webhooks: [
 			// n8n stores a path with a parameter under the node's webhook ID only when it is marked full
 			// (as its own Webhook node does); without it the route is never found.
@@ -47,7 +47,7 @@ export class ReviewLinkTrackerTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					'Put this node\'s production URL (…/r) into Review Link Tracker → Tracker URL, and give both nodes the same Branches rows. Link-preview bots (WhatsApp, Telegram…) are redirected but start nothing.',
+					'Put this node\'s production URL (…/r) into Review Link Tracker → Tracker URL, and give both nodes the same branches (the NPS branches data table, or the same rows). Link-preview bots (WhatsApp, Telegram…) are redirected but start nothing.',
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -59,6 +59,7 @@ export class ReviewLinkTrackerTrigger implements INodeType {
 				options: LANGUAGE_OPTIONS,
 				default: 'ru',
 			},
+			...branchSourceProperties(),
 			branchTableProperty('Name and review pages per branch ID: where each link goes'),
 			allowedHostsProperty(),
 		],
@@ -71,7 +72,7 @@ export class ReviewLinkTrackerTrigger implements INodeType {
 		const query = this.getQueryData() as { t?: unknown };
 		const token = String(params.token ?? (Array.isArray(query.t) ? query.t[0] : (query.t ?? '')));
 		const { keys } = await signingCredential(this);
-		const click = resolveClick(token, keys, readBranchTable(this), readAllowedHosts(this), Math.floor(Date.now() / 1000));
+		const click = resolveClick(token, keys, await loadBranches(this), readAllowedHosts(this), Math.floor(Date.now() / 1000));
 		if (!click.ok) {
 			this.logger.debug(`Review Link Tracker Trigger: link refused (${click.reason})`);
 			response.status(click.status);

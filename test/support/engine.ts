@@ -37,6 +37,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parse as parseQueryString } from 'node:querystring';
 
+import { dataTableProxyProvider, type DataTableStore } from './dataTables';
+
 
 export const PACKAGE = 'n8n-nodes-bitrix24-nps';
 
@@ -87,6 +89,16 @@ const BASE_NODES: Record<string, string> = {
 	'n8n-nodes-base.if': 'If/If.node.js',
 	'n8n-nodes-base.webhook': 'Webhook/Webhook.node.js',
 	'n8n-nodes-base.summarize': 'Transform/Summarize/Summarize.node.js',
+	'n8n-nodes-base.dataTable': 'DataTable/DataTable.node.js',
+	'n8n-nodes-base.wait': 'Wait/Wait.node.js',
+	'n8n-nodes-base.respondToWebhook': 'RespondToWebhook/RespondToWebhook.node.js',
+	'n8n-nodes-base.errorTrigger': 'ErrorTrigger/ErrorTrigger.node.js',
+	'n8n-nodes-base.scheduleTrigger': 'Schedule/ScheduleTrigger.node.js',
+	'n8n-nodes-base.stopAndError': 'StopAndError/StopAndError.node.js',
+	'n8n-nodes-base.filter': 'Filter/Filter.node.js',
+	'n8n-nodes-base.merge': 'Merge/Merge.node.js',
+	'n8n-nodes-base.stickyNote': 'StickyNote/StickyNote.node.js',
+	'n8n-nodes-base.httpRequest': 'HttpRequest/HttpRequest.node.js',
 };
 
 /** Every `credentials/*.credentials.ts`, by credential name. */
@@ -278,6 +290,15 @@ function makeAdditionalData(credentials: Record<string, ICredentialDataDecrypted
 	} as unknown as IWorkflowExecuteAdditionalData;
 }
 
+/**
+ * n8n's Data tables for the run: what n8n-core's data-table helpers read from additionalData (the
+ * proxies over the test store, the project the tables live in). Nothing without a store.
+ */
+function dataTableAdditionalData(store?: DataTableStore): Record<string, unknown> {
+	if (!store) return {};
+	return { 'data-table': { dataTableProxyProvider: dataTableProxyProvider(store) }, dataTableProjectId: store.projectId };
+}
+
 function singleNodeWorkflow(node: INode, staticData?: IDataObject): Workflow {
 	return new Workflow({ id: 'test-workflow', nodes: [node], connections: {}, nodeTypes: new TestNodeTypes(), active: true, staticData });
 }
@@ -305,7 +326,11 @@ export interface WebhookOutcome {
 }
 
 /** Calls a trigger's webhook() the way n8n does (n8n's WebhookContext, its body parsing). */
-export async function callWebhook(node: INode, call: WebhookCall, options: { credentials: Record<string, ICredentialDataDecryptedObject>; mode?: WorkflowExecuteMode }): Promise<WebhookOutcome> {
+export async function callWebhook(
+	node: INode,
+	call: WebhookCall,
+	options: { credentials: Record<string, ICredentialDataDecryptedObject>; mode?: WorkflowExecuteMode; /** n8n's Data tables, for the Data Table node. */ dataTables?: DataTableStore },
+): Promise<WebhookOutcome> {
 	const contentType = call.contentType ?? 'application/x-www-form-urlencoded';
 	const body = contentType.includes('json') ? JSON.parse(call.rawBody || '{}') : { ...parseQueryString(call.rawBody) };
 	const request = {
@@ -345,7 +370,7 @@ export async function callWebhook(node: INode, call: WebhookCall, options: { cre
 	try {
 		const workflow = singleNodeWorkflow(node);
 		const nodeType = workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion) as INodeType;
-		const additionalData = makeAdditionalData(options.credentials, { httpRequest: request, httpResponse: fakeResponse });
+		const additionalData = makeAdditionalData(options.credentials, { httpRequest: request, httpResponse: fakeResponse, ...dataTableAdditionalData(options.dataTables) });
 		const name = call.webhookName ?? 'default';
 		const description = (nodeType.description.webhooks ?? []).find((w) => w.name === name) ?? { name, httpMethod: request.method, path: 'events' };
 		const context = new WebhookContext(workflow, node, additionalData, options.mode ?? 'webhook', { webhookDescription: description } as never, [], null);
@@ -371,25 +396,29 @@ export async function callPoll(node: INode, options: { credentials: Record<strin
 }
 
 /** The editor asking a node for a dropdown (loadOptions) with the node's current parameters. */
-export async function callLoadOptions(node: INode, method: string, options: { credentials: Record<string, ICredentialDataDecryptedObject> }): Promise<INodePropertyOptions[]> {
-	const { nodeType, context } = loadOptionsContext(node, options.credentials);
+export async function callLoadOptions(node: INode, method: string, options: { credentials: Record<string, ICredentialDataDecryptedObject>; dataTables?: DataTableStore }): Promise<INodePropertyOptions[]> {
+	const { nodeType, context } = loadOptionsContext(node, options.credentials, options.dataTables);
 	const load = nodeType.methods?.loadOptions?.[method];
 	if (!load) throw new Error(`${node.type} has no loadOptions method ${method}`);
 	return await load.call(context as never);
 }
 
 /** The editor searching a resource locator's "From List" (listSearch) with the node's current parameters. */
-export async function callListSearch(node: INode, method: string, options: { credentials: Record<string, ICredentialDataDecryptedObject>; filter?: string; paginationToken?: string }): Promise<INodeListSearchResult> {
-	const { nodeType, context } = loadOptionsContext(node, options.credentials);
+export async function callListSearch(
+	node: INode,
+	method: string,
+	options: { credentials: Record<string, ICredentialDataDecryptedObject>; filter?: string; paginationToken?: string; dataTables?: DataTableStore },
+): Promise<INodeListSearchResult> {
+	const { nodeType, context } = loadOptionsContext(node, options.credentials, options.dataTables);
 	const search = nodeType.methods?.listSearch?.[method];
 	if (!search) throw new Error(`${node.type} has no listSearch method ${method}`);
 	return await search.call(context as never, options.filter, options.paginationToken);
 }
 
-function loadOptionsContext(node: INode, credentials: Record<string, ICredentialDataDecryptedObject>) {
+function loadOptionsContext(node: INode, credentials: Record<string, ICredentialDataDecryptedObject>, dataTables?: DataTableStore) {
 	const workflow = singleNodeWorkflow(node);
 	const nodeType = workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion) as INodeType;
-	const additionalData = makeAdditionalData(credentials, { currentNodeParameters: node.parameters });
+	const additionalData = makeAdditionalData(credentials, { currentNodeParameters: node.parameters, ...dataTableAdditionalData(dataTables) });
 	return { nodeType, context: new LoadOptionsContext(workflow, node, additionalData, 'parameters') };
 }
 
@@ -412,6 +441,8 @@ export async function runWorkflow(
 		/** Items the start node is given (a No Operation start node passes them on). */
 		input?: IDataObject[];
 		startNode?: string;
+		/** n8n's Data tables: the Data Table node reads and writes this store. */
+		dataTables?: DataTableStore;
 	} = {},
 ): Promise<EngineRun> {
 	const nodeTypes = new TestNodeTypes();
@@ -420,7 +451,7 @@ export async function runWorkflow(
 	let resolveRun: (run: IRun) => void = () => undefined;
 	const finished = new Promise<IRun>((resolve) => (resolveRun = resolve));
 	hooks.addHandler('workflowExecuteAfter', (run) => resolveRun(run));
-	const additionalData = makeAdditionalData(options.credentials ?? {}, { hooks });
+	const additionalData = makeAdditionalData(options.credentials ?? {}, { hooks, ...dataTableAdditionalData(options.dataTables) });
 
 	const start = options.startNode ? instance.getNode(options.startNode) : instance.getStartNode();
 	if (!start) throw new Error('The workflow has no start node');

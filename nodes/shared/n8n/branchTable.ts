@@ -1,22 +1,67 @@
 /**
  * The branch table the review nodes share: per branch ID, its name and its "write a review" pages.
  * One definition and one reader, so the survey page's buttons, the tracked links and the redirects
- * read the same rows.
+ * read the same rows: either the "NPS branches" data table (through n8n's API, the templates' way:
+ * one table for everything that differs per branch) or a table kept in the node itself.
  */
 
-import type { IDataObject, IDisplayOptions, INodeProperties } from 'n8n-workflow';
+import {
+	type IDataObject,
+	type IDisplayOptions,
+	type IExecuteFunctions,
+	type IHttpRequestOptions,
+	type INodeProperties,
+	type IWebhookFunctions,
+	NodeApiError,
+	NodeOperationError,
+	type JsonObject,
+} from 'n8n-workflow';
 
+import { BRANCH_TABLE_NAME, branchesFromRows, TableCache } from '../survey/branchSettings';
 import type { BranchLinks } from '../survey/reviewLinks';
+
+export const BRANCH_TABLE_CREDENTIAL = 'npsBranchTableApi';
+
+/** Where the branches come from; `show` limits it (and what depends on it) to some of the node's modes. */
+export function branchSourceProperties(show?: IDisplayOptions['show']): INodeProperties[] {
+	const also = (extra: IDisplayOptions['show']) => ({ displayOptions: { show: { ...(show ?? {}), ...extra } } });
+	return [
+		{
+			displayName: 'Branch Settings From',
+			name: 'branchSource',
+			type: 'options',
+			options: [
+				{
+					name: 'NPS Branches Data Table',
+					value: 'dataTable',
+					description: 'The n8n data table the templates use (one row per branch: review links in yandexUrl, googleUrl, twoGisUrl…), read through the n8n API',
+				},
+				{ name: 'This Node', value: 'node', description: 'A list of branches kept in this node' },
+			],
+			default: 'node',
+			...(show ? { displayOptions: { show } } : {}),
+		},
+		{
+			displayName: 'Data Table Name',
+			name: 'branchTableName',
+			type: 'string',
+			default: BRANCH_TABLE_NAME,
+			...also({ branchSource: ['dataTable'] }),
+			description: 'Rows are read again at most every 30 seconds, so an edit shows within half a minute',
+		},
+	];
+}
+
 
 export function branchTableProperty(description: string, show?: IDisplayOptions['show']): INodeProperties {
 	return {
 		displayName: 'Branches',
 		name: 'branches',
+		displayOptions: { show: { ...(show ?? {}), branchSource: ['node'] } },
 		type: 'fixedCollection',
 		typeOptions: { multipleValues: true },
 		placeholder: 'Add Branch',
 		default: {},
-		...(show ? { displayOptions: { show } } : {}),
 		description,
 		options: [
 			{
@@ -78,4 +123,52 @@ export function readAllowedHosts(ctx: Readable, itemIndex?: number): string[] {
 		.split(/[\s,;]+/)
 		.map((host) => host.trim().toLowerCase())
 		.filter(Boolean);
+}
+
+const tables = new TableCache<BranchLinks[]>();
+
+/** For tests: forget what was read. */
+export function clearBranchTableCache(): void {
+	tables.clear();
+}
+
+const PAGE = 250;
+
+async function readDataTable(ctx: IExecuteFunctions | IWebhookFunctions, tableName: string): Promise<BranchLinks[]> {
+	const credentials = await ctx.getCredentials(BRANCH_TABLE_CREDENTIAL);
+	const base = `${String(credentials.baseUrl ?? '').trim().replace(/\/+$/, '')}/api/v1`;
+	const get = async (url: string, qs: IDataObject): Promise<{ data?: IDataObject[]; nextCursor?: string | null }> => {
+		const options: IHttpRequestOptions = { method: 'GET', url: `${base}${url}`, qs, json: true, timeout: 10_000 };
+		try {
+			return (await ctx.helpers.httpRequestWithAuthentication.call(ctx, BRANCH_TABLE_CREDENTIAL, options)) as { data?: IDataObject[]; nextCursor?: string | null };
+		} catch (error) {
+			throw new NodeApiError(ctx.getNode(), error as JsonObject, { message: `Could not read the data table "${tableName}" through the n8n API` });
+		}
+	};
+	const listed = await get('/data-tables', { filter: JSON.stringify({ name: tableName }), limit: 50 });
+	const table = (listed.data ?? []).find((t) => String(t.name ?? '').toLowerCase() === tableName.toLowerCase());
+	if (!table) {
+		throw new NodeOperationError(ctx.getNode(), `No data table named "${tableName}"`, {
+			description: 'Create it in n8n (Overview → Data tables) with the columns the README lists, or check the name and that the API key\'s project can see it',
+		});
+	}
+	const rows: IDataObject[] = [];
+	let cursor: string | undefined;
+	for (let page = 0; page < 200; page++) {
+		const answer = await get(`/data-tables/${encodeURIComponent(String(table.id))}/rows`, cursor ? { cursor } : { limit: PAGE });
+		rows.push(...(answer.data ?? []));
+		if (!answer.nextCursor) break;
+		cursor = answer.nextCursor;
+	}
+	return branchesFromRows(rows);
+}
+
+/** The branches from the chosen source (webhook contexts read without an item index). */
+export async function loadBranches(ctx: IExecuteFunctions | IWebhookFunctions, itemIndex?: number): Promise<BranchLinks[]> {
+	const parameter = (name: string, fallback: unknown) =>
+		itemIndex === undefined ? (ctx as IWebhookFunctions).getNodeParameter(name, fallback) : (ctx as IExecuteFunctions).getNodeParameter(name, itemIndex, fallback);
+	if (parameter('branchSource', 'node') !== 'dataTable') return readBranchTable(ctx, itemIndex);
+	const tableName = String(parameter('branchTableName', BRANCH_TABLE_NAME) ?? '').trim() || BRANCH_TABLE_NAME;
+	const credentialId = ctx.getNode().credentials?.[BRANCH_TABLE_CREDENTIAL]?.id ?? 'default';
+	return await tables.get(`${credentialId}|${tableName.toLowerCase()}`, async () => await readDataTable(ctx, tableName));
 }

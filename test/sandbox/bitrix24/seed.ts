@@ -161,6 +161,9 @@ export function seedPortal(portal: Portal, options: SeedOptions = {}): SeedSumma
 			{ name: 'UF_CRM_7_BRANCH', type: 'string', title: 'Филиал' },
 			{ name: 'UF_CRM_7_CHANNEL', type: 'string', title: 'Канал' },
 			{ name: 'UF_CRM_7_DEAL_ID', type: 'integer', title: 'ID сделки' },
+			{ name: 'UF_CRM_7_CITY', type: 'string', title: 'Город' },
+			{ name: 'UF_CRM_7_EMPLOYEE', type: 'string', title: 'Сотрудник' },
+			{ name: 'UF_CRM_7_ANSWERED_AT', type: 'datetime', title: 'Время ответа' },
 		],
 	});
 

@@ -59,7 +59,7 @@ describe('Review Link Tracker', () => {
 		const engine = await runWorkflow({ nodes: [start, node], connections }, { credentials, input: [{ dealId: 7, branch: { id: '3154' } }], startNode: START });
 		expect((engine.output('Links')[0].reviewLinks as Array<{ platform: string }>).map((l) => l.platform)).toEqual(['yandex']);
 		const unknown = await runWorkflow({ nodes: [start, node], connections }, { credentials, input: [{ dealId: 8, branch: { id: '9999' } }], startNode: START });
-		expect(unknown.error('Links')?.message).toMatch(/^Deal 8: Branch "9999" is not in the Branches table/);
+		expect(unknown.error('Links')?.message).toMatch(/^Deal 8: Branch "9999" is not among the branches/);
 	});
 });
 

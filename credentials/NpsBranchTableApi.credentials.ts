@@ -1,0 +1,70 @@
+import type { IAuthenticateGeneric, ICredentialTestRequest, ICredentialType, Icon, INodeProperties } from 'n8n-workflow';
+
+/**
+ * Read access to this n8n's own "NPS branches" data table, for the webhook nodes (the survey page's
+ * review buttons, the review-link redirects): n8n gives a community node no direct way to read a
+ * data table, so they read it through n8n's public API with an API key.
+ */
+export class NpsBranchTableApi implements ICredentialType {
+	name = 'npsBranchTableApi';
+
+	displayName = 'NPS Branch Table API';
+
+	icon: Icon = { light: 'file:../icons/nps.svg', dark: 'file:../icons/nps.dark.svg' };
+
+	documentationUrl = 'https://docs.n8n.io/api/authentication/';
+
+	properties: INodeProperties[] = [
+		{
+			displayName:
+				'In n8n open Settings → n8n API, create an API key (the scopes dataTable:list and dataTableRow:read are enough) and paste it here. Base URL: how this n8n reaches itself.',
+			name: 'notice',
+			type: 'notice',
+			default: '',
+		},
+		{
+			displayName: 'API Key',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			required: true,
+			default: '',
+		},
+		{
+			displayName: 'Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: 'http://localhost:5678',
+			required: true,
+			description: 'This n8n\'s own address, without /api/v1 (in queue mode: the main process)',
+		},
+	];
+
+	authenticate: IAuthenticateGeneric = {
+		type: 'generic',
+		properties: {
+			headers: {
+				'X-N8N-API-KEY': '={{$credentials.apiKey}}',
+			},
+		},
+	};
+
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: '={{ String($credentials.baseUrl || "").replace(/\\/+$/, "") + "/api/v1" }}',
+			url: '/data-tables',
+			qs: { limit: 1 },
+			method: 'GET',
+		},
+		rules: [
+			{
+				type: 'responseCode',
+				properties: { value: 401, message: 'n8n refused the API key: it is missing, wrong or expired' },
+			},
+			{
+				type: 'responseCode',
+				properties: { value: 403, message: 'The API key may not list data tables: give it the dataTable:list and dataTableRow:read scopes' },
+			},
+		],
+	};
+}
