@@ -1,375 +1,218 @@
-/* eslint-disable no-console, @n8n/community-nodes/no-restricted-globals -- a command-line demo: prints what happens, reads flags, waits for Ctrl+C */
+/* eslint-disable no-console, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- a command-line demo: prints what happens, serves a local inbox page, waits for Ctrl+C */
 /**
- * `npm run demo`: the package at work in a real n8n, against the built-in Bitrix24 sandbox.
+ * `npm run demo`: the whole product in a real n8n, on the built-in sandboxes.
  *
- * 1. Starts the sandbox portal (a chain of shops in several cities, deals, contacts).
- * 2. Installs the pinned n8n once, installs this package into it as a community package, and
- *    starts it on 127.0.0.1 with an owner account.
- * 3. Creates a Bitrix24 credential for the sandbox and publishes a workflow:
- *    Bitrix24 Trigger (the portal's outgoing webhook: a deal reached a won stage; the deal, its
- *    contact, employee and branch in one request; a deal whose survey status field already holds
- *    this stage entry's key is skipped, so once per stage entry even across restarts) → Bitrix24
- *    "Apply Several Actions" (survey status field with that key, timeline comment, NPS result row:
- *    one request).
- *    → NPS Survey Send (WhatsApp through the sandbox Wazzup, SMS through the sandbox SMSC as the
- *    fallback, the branch's words, a signed link). A second workflow serves the survey page:
- *    NPS Response Trigger → Score Branch.
- * 4. A manager moves deals to "won" in the portal; the portal posts its events to n8n (the
- *    workflow's own writes make the portal post again: those start nothing); the demo prints
- *    what n8n read, wrote and sent for each deal, then customers answer on the survey page
- *    (a 10, a 3 with a comment, an 8) and the demo prints how Score Branch split them, and a
- *    fresh survey link to try by hand in a browser.
+ * 1. Starts the Bitrix24 sandbox portal (a chain of shops in several cities), the WhatsApp (Wazzup),
+ *    SMS (SMSC) and Telegram sandboxes, and the pinned n8n with this package installed.
+ * 2. Sets n8n up as an integrator would: the "NPS branches" data table (one row per branch: texts,
+ *    channels, time zone, language, review links, manager), the credentials, and the six templates
+ *    from `workflows/` imported and published.
+ * 3. Plays a day: deals close in Moscow, Kazan and Kyiv → each customer gets the survey in their
+ *    branch's words → customers answer on the survey page (promoters, passives, detractors with a
+ *    comment), one answers in WhatsApp with words → promoters tap a review button → the portal
+ *    shows the stage moves, tasks, comments and answer rows → the dashboard has the figures.
+ * 4. Leaves everything running and prints where to look: the n8n editor and its login, the
+ *    dashboard and its login, a live survey link, the inbox of sent messages. Ctrl+C stops it all.
  *
- * `--once` stops everything afterwards; otherwise n8n stays up for a look around until Ctrl+C.
+ * `--once` stops everything after the day (what the demo test does).
  */
 
-import { startBitrix24Sandbox, type Bitrix24Sandbox } from '../test/sandbox/bitrix24';
-import { startSmscSandbox, type SmscSandbox } from '../test/sandbox/channels/smsc';
-import { startWazzupSandbox, type WazzupSandbox } from '../test/sandbox/channels/wazzup';
+import { createServer, type Server } from 'node:http';
+
+import { escapeHtml } from '../nodes/shared/survey/template';
+import { tokenFromUrl } from '../nodes/shared/survey/token';
+import { OWNER } from '../test/support/n8n';
+import { DASHBOARD_LOGIN, startNpsStack, type NpsStack } from '../test/support/npsStack';
 import { rawRequest } from '../test/support/rawHttp';
-import { startN8n, type RunningN8n, OWNER } from '../test/support/n8n';
-import { signingKeysFrom, signToken, tokenFromUrl, verifyToken } from '../nodes/shared/survey/token';
+
+const CITIES = ['Москва', 'Казань', 'Київ'];
+/** The day's answers, in the order the deals closed (the last two stay for WhatsApp and for you). */
+const SCORES = [10, 9, 7, 3, 10, 8, 0, 9, 10, 6];
+const CATEGORY = (score: number) => (score >= 9 ? 'promoter' : score >= 7 ? 'passive' : 'detractor');
 
 export interface DemoDeal {
 	dealId: number;
 	title: string;
-	customer: string;
-	phone: string;
-	responsible: string;
+	city: string;
 	branch: string;
-	/** What the write-back did: the comment and the result row. */
-	commentId: number;
-	rowId: number;
+	customer: string;
+	/** What the customer got. */
+	channel: string;
+	message: string;
+	link: string;
+	/** What they answered ('' when they have not yet). */
+	score?: number;
+	answeredIn?: 'page' | 'whatsapp';
+	clicked?: string;
 }
 
 export interface DemoResult {
-	sandbox: Bitrix24Sandbox;
-	n8n: RunningN8n;
-	/** What the workflow read and wrote, per deal moved to "won". */
+	stack: NpsStack;
 	deals: DemoDeal[];
-	/** Executions the workflow ran (one per deal, however many events the portal posted). */
-	executions: number;
-	/** The surveys that reached the channel sandboxes, one per deal. */
-	surveys: Array<{ dealId: number; channel: string; to: string; text: string; link: string }>;
-	/** The answers given on the survey page and where Score Branch sent them. */
-	answers: Array<{ dealId: number; score: number; category: string }>;
-	/** A fresh survey link (for the first deal's branch) to open by hand. */
+	/** The live survey link left for a person to open. */
 	liveSurveyLink: string;
-	wazzup: WazzupSandbox;
-	smsc: SmscSandbox;
+	dashboardUrl: string;
+	inboxUrl: string;
+	/** NPS of the page answers, computed by the demo itself. */
+	nps: number;
 	stop(): Promise<void>;
 }
 
-const WEBHOOK_ID = 'demo-bitrix24-trigger';
-const TRIGGER = 'Deal won';
-const WRITE_BACK = 'Survey queued: field, comment, result row';
-const SEND = 'Send the NPS survey';
-const ANSWERS_WEBHOOK_ID = 'demo-nps-answers';
-const SCORE = 'Score Branch';
-const SIGNING = { keyId: 'k1', secret: ['demo', 'survey', 'link', 'signing', 'secret'].join('-'), previousKeys: '', linkLifetimeDays: 30 };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
 
-/** The demo workflow, as it would be imported: node types of an installed community package. */
-function demoWorkflow(credentialId: string, send: { credentials: Record<string, { id: string; name: string }>; surveyUrl: string; wazzupChannelId: string }) {
-	const credentials = { bitrix24WebhookApi: { id: credentialId, name: 'Bitrix24 sandbox' } };
-	return {
-		name: 'Demo: Bitrix24 deal won → survey queued (read in one request, written in one request)',
-		nodes: [
-			{
-				id: 'demo-trigger',
-				name: TRIGGER,
-				type: 'n8n-nodes-bitrix24-nps.bitrix24Trigger',
-				typeVersion: 1,
-				position: [0, 0],
-				webhookId: WEBHOOK_ID,
-				parameters: { source: 'outgoingWebhook', stageMode: 'anyWon', branchField: 'UF_CRM_1700000000001', options: { markerField: 'UF_CRM_1700000000002' } },
-				credentials,
-			},
-			{
-				id: 'demo-write',
-				name: WRITE_BACK,
-				type: 'n8n-nodes-bitrix24-nps.bitrix24',
-				typeVersion: 1,
-				position: [320, 0],
-				parameters: {
-					resource: 'deal',
-					operation: 'applyActions',
-					dealId: { __rl: true, mode: 'id', value: '={{ $json.deal.id }}' },
-					actions: {
-						update: { fields: '={{ JSON.stringify({ UF_CRM_1700000000002: "survey queued " + $json.eventKey }) }}' },
-						comment: { text: '=NPS survey queued for {{ $json.contact.fullName }}, branch {{ $json.branch.name }}' },
-						row: {
-							smartProcess: '1032',
-							linkField: 'parentId2',
-							fields: '={{ JSON.stringify({ title: "NPS: " + $json.deal.title, UF_CRM_7_BRANCH: $json.branch.name, UF_CRM_7_CHANNEL: "pending" }) }}',
-						},
-					},
-				},
-				credentials,
-			},
-			{
-				id: 'demo-send',
-				name: SEND,
-				type: 'n8n-nodes-bitrix24-nps.npsSurveySend',
-				typeVersion: 1,
-				position: [480, 0],
-				parameters: {
-					operation: 'send',
-					// The deal as the trigger read it (the write-back's own output is about the write).
-					dealId: `={{ $('${TRIGGER}').item.json.deal.id }}`,
-					contactId: `={{ $('${TRIGGER}').item.json.contact.id }}`,
-					phone: `={{ $('${TRIGGER}').item.json.contact.phones[0] }}`,
-					firstName: `={{ $('${TRIGGER}').item.json.contact.name }}`,
-					lastName: `={{ $('${TRIGGER}').item.json.contact.lastName }}`,
-					branchId: `={{ $('${TRIGGER}').item.json.branch.value }}`,
-					branchName: `={{ $('${TRIGGER}').item.json.branch.name }}`,
-					employeeName: `={{ $('${TRIGGER}').item.json.responsible.fullName }}`,
-					surveyUrl: send.surveyUrl,
-					channels: ['wazzup', 'smsc'],
-					wazzupChannelId: send.wazzupChannelId,
-					language: 'ru',
-					messageTemplate: 'Здравствуйте, {firstName}! Спасибо за покупку в магазине «{branch}». Оцените нас от 0 до 10: {link}',
-					// Quiet hours off for the demo, so it shows something at any hour.
-					quietStart: '00:00',
-					quietEnd: '00:00',
-				},
-				credentials: send.credentials,
-			},
-			{
-				id: 'demo-fail',
-				name: 'Deal could not be read',
-				type: 'n8n-nodes-base.stopAndError',
-				typeVersion: 1,
-				position: [320, 200],
-				parameters: { errorType: 'errorMessage', errorMessage: '={{ $json.error }}' },
-			},
-		],
-		connections: {
-			[TRIGGER]: { main: [[{ node: WRITE_BACK, type: 'main', index: 0 }], [{ node: 'Deal could not be read', type: 'main', index: 0 }]] },
-			[WRITE_BACK]: { main: [[{ node: SEND, type: 'main', index: 0 }]] },
-		},
-		settings: { executionOrder: 'v1' },
-	};
+/** A small local page listing what the channel sandboxes delivered. */
+async function startInbox(stack: NpsStack): Promise<{ url: string; server: Server }> {
+	const server = createServer((_request, response) => {
+		const rows = [
+			...stack.wazzup.deliveries.map((d) => ({ at: d.at, channel: 'WhatsApp (Wazzup)', to: `+${d.to}`, text: d.text })),
+			...stack.smsc.deliveries.map((d) => ({ at: d.at, channel: 'SMS (SMSC)', to: d.to, text: d.text })),
+			...stack.telegram.deliveries.map((d) => ({ at: d.at, channel: 'Telegram (owner/operator)', to: d.to, text: d.text })),
+		].sort((a, b) => Number(b.at) - Number(a.at));
+		const linkify = (text: string) => escapeHtml(text).replace(/https?:\/\/[^\s<]+/g, (url) => `<a href="${url}">${url}</a>`);
+		response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+		response.end(
+			`<!doctype html><meta charset="utf-8"><title>Sandbox inbox</title><style>body{font:15px system-ui;margin:2em;max-width:60em}td{padding:.4em;border-bottom:1px solid #ddd;vertical-align:top}pre{white-space:pre-wrap;margin:0;font:inherit}</style>` +
+				`<h1>Messages the sandboxes delivered (${rows.length})</h1><table>${rows
+					.map((r) => `<tr><td>${new Date(Number(r.at)).toLocaleTimeString('ru-RU')}</td><td>${escapeHtml(r.channel)}</td><td>${escapeHtml(r.to)}</td><td><pre>${linkify(r.text)}</pre></td></tr>`)
+					.join('')}</table>`,
+		);
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const address = server.address();
+	return { url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`, server };
 }
-
-/** The answers workflow: the survey page, then the four-way split. */
-function answersWorkflow(signingCredentialId: string, branches: Array<{ id: string; name: string }>) {
-	return {
-		name: 'Demo: NPS answers (survey page → Score Branch)',
-		nodes: [
-			{
-				id: 'demo-answers',
-				name: 'Survey page',
-				type: 'n8n-nodes-bitrix24-nps.npsResponseTrigger',
-				typeVersion: 1,
-				position: [0, 0],
-				webhookId: ANSWERS_WEBHOOK_ID,
-				parameters: {
-					source: 'page',
-					reviewPolicy: 'promoters',
-					branches: {
-						branch: branches.map((b, i) => ({
-							id: b.id,
-							name: b.name,
-							yandex: `https://yandex.ru/maps/org/battery_shop/${1000000 + i}/reviews/?add-review=true`,
-							twoGis: `https://2gis.ru/kazan/firm/7000000000${i}/tab/reviews/addreview`,
-						})),
-					},
-				},
-				credentials: { npsLinkSigningApi: { id: signingCredentialId, name: 'NPS links' } },
-			},
-			{
-				id: 'demo-score',
-				name: SCORE,
-				type: 'n8n-nodes-bitrix24-nps.scoreBranch',
-				typeVersion: 1,
-				position: [240, 0],
-				parameters: {},
-			},
-		],
-		connections: { 'Survey page': { main: [[{ node: SCORE, type: 'main', index: 0 }]] } },
-		settings: { executionOrder: 'v1' },
-	};
-}
-
-type RunData = Record<string, Array<{ data?: { main: Array<Array<{ json: Record<string, any> }>> } }>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export async function runDemo(options: { deals?: number; log?: (line: string) => void } = {}): Promise<DemoResult> {
 	const log = options.log ?? ((line: string) => console.log(line));
-	log('Starting the Bitrix24 sandbox portal and the WhatsApp (Wazzup) and SMS (SMSC) sandboxes…');
-	const sandbox = await startBitrix24Sandbox({ seed: { deals: 60 } });
-	const wazzup = await startWazzupSandbox();
-	const smsc = await startSmscSandbox();
-	let n8n: RunningN8n | undefined;
-	let failure: unknown;
+	const count = options.deals ?? 12;
+	log('Starting the sandboxes and n8n with this package (the first run installs n8n: a few minutes)…');
+	const stack = await startNpsStack({ deals: 300, log: (line) => log(`  ${line}`) });
+	let inbox: { url: string; server: Server } | undefined;
 	try {
-		const hook = sandbox.createWebhook();
-		log(`  portal: ${sandbox.url} (inbound webhook ${hook.url})`);
-		log('Starting n8n with this package installed (the first run installs n8n, a few minutes)…');
-		n8n = await startN8n();
-		log(`  n8n: ${n8n.baseUrl} (owner ${OWNER.email} / ${OWNER.password})`);
+		inbox = await startInbox(stack);
+		const { portal, seeded } = stack.sandbox;
+		const branchById = new Map(seeded.branches.map((b) => [b.id, b]));
 
-		// In the portal: Developer resources → Outgoing webhook gives the application token.
-		const eventUrl = `${n8n.baseUrl}/webhook/${WEBHOOK_ID}/events`;
-		const outgoing = sandbox.addOutgoingWebhook(eventUrl, ['ONCRMDEALUPDATE']);
-		const credential = await n8n.api<{ id: string }>('POST', '/credentials', {
-			name: 'Bitrix24 sandbox',
-			type: 'bitrix24WebhookApi',
-			data: { webhookUrl: hook.url, ratePlan: 'standard', ignoreSslIssues: true, applicationToken: outgoing.applicationToken },
-		});
-		if (credential.status !== 200) throw new Error(`Could not create the credential: ${JSON.stringify(credential.body)}`);
-		const create = async (name: string, type: string, data: Record<string, unknown>) => {
-			const created = await n8n!.api<{ id: string }>('POST', '/credentials', { name, type, data });
-			if (created.status !== 200) throw new Error(`Could not create the ${type} credential: ${JSON.stringify(created.body)}`);
-			return { id: created.body.id, name };
-		};
-		const signing = await create('NPS links', 'npsLinkSigningApi', SIGNING);
-		const wazzupCredential = await create('Wazzup sandbox', 'wazzupApi', { apiKey: wazzup.apiKey, baseUrl: wazzup.url });
-		const smscCredential = await create('SMSC sandbox', 'smscApi', { login: smsc.login, password: smsc.password, baseUrl: smsc.url });
-		const answersId = await n8n.publish(answersWorkflow(signing.id, sandbox.seeded.branches), [`${ANSWERS_WEBHOOK_ID}/s`]);
-		const surveyUrl = `${n8n.baseUrl}/webhook/${ANSWERS_WEBHOOK_ID}/s`;
-		log(`  survey page (NPS Response Trigger → Score Branch): ${surveyUrl}`);
-		const workflowId = await n8n.publish(
-			demoWorkflow(credential.body.id, {
-				credentials: { npsLinkSigningApi: signing, wazzupApi: wazzupCredential, smscApi: smscCredential },
-				surveyUrl,
-				wazzupChannelId: wazzup.channelId,
-			}),
-			[`${WEBHOOK_ID}/events`],
-		);
-		log(`  workflow published: ${n8n.baseUrl}/workflow/${workflowId}`);
-		log(`  the portal's outgoing webhook posts ONCRMDEALUPDATE to ${eventUrl}`);
-
-		const open = [...sandbox.portal.deals.values()].filter((d) => d.STAGE_SEMANTIC_ID === 'P' && d.CATEGORY_ID === '0').slice(0, options.deals ?? 3);
-		log(`A manager closes ${open.length} deals as won; the portal posts ONCRMDEALUPDATE to n8n…`);
-		const requestsBefore = sandbox.log.length;
-		for (const deal of open) sandbox.moveDealInUi(Number(deal.ID), 'WON', Number(deal.ASSIGNED_BY_ID));
-
-		// Wait until the portal has posted everything (the workflow's own writes post again) and n8n is done.
-		let executions: Array<{ id: string; status: string }> = [];
-		let stableSince = Date.now();
-		let previous = -1;
-		for (const deadline = Date.now() + 60_000; ; ) {
-			await sandbox.eventsDelivered();
-			executions = (await n8n.api<{ data: Array<{ id: string; status: string }> }>('GET', `/executions?workflowId=${workflowId}&limit=50`)).body.data;
-			const busy = executions.some((e) => e.status === 'running' || e.status === 'new');
-			if (executions.length !== previous || busy) {
-				previous = executions.length;
-				stableSince = Date.now();
-			} else if (executions.length >= open.length && Date.now() - stableSince > 1500) {
-				break;
-			}
-			if (Date.now() > deadline) throw new Error(`The workflow ran ${executions.length} time(s) for ${open.length} deal(s) in a minute`);
-			await new Promise((r) => setTimeout(r, 200));
+		// Open deals in three cities, one per customer, taken in turn from each city.
+		const byCity = new Map<string, Array<{ id: number; title: string; branch: string; city: string; customer: string }>>();
+		const contacts = new Set<string>();
+		for (const deal of portal.deals.values()) {
+			const branch = branchById.get(String(deal.UF_CRM_1700000000001 ?? ''));
+			const contact = portal.contacts.get(Number(deal.CONTACT_ID));
+			const phone = (contact?.PHONE as Array<{ VALUE: string }> | undefined)?.[0]?.VALUE;
+			if (deal.CATEGORY_ID !== '0' || deal.STAGE_SEMANTIC_ID !== 'P' || !branch || !CITIES.includes(branch.city) || !phone || contacts.has(String(deal.CONTACT_ID))) continue;
+			contacts.add(String(deal.CONTACT_ID));
+			const list = byCity.get(branch.city) ?? [];
+			list.push({ id: Number(deal.ID), title: String(deal.TITLE), branch: branch.name, city: branch.city, customer: `${contact?.NAME ?? ''} ${contact?.LAST_NAME ?? ''}`.trim() });
+			byCity.set(branch.city, list);
+		}
+		const chosen: Array<{ id: number; title: string; branch: string; city: string; customer: string }> = [];
+		for (let i = 0; chosen.length < count && i < 1000; i++) {
+			const list = byCity.get(CITIES[i % CITIES.length]) ?? [];
+			const next = list[Math.floor(i / CITIES.length)];
+			if (next) chosen.push(next);
 		}
 
-		const deals: DemoDeal[] = [];
-		for (const execution of executions) {
-			const details = await n8n.api<{ status: string; data: { resultData: { runData: RunData } } }>('GET', `/executions/${execution.id}?includeData=true`);
-			const read = details.body.data.resultData.runData[TRIGGER]?.[0]?.data?.main[0]?.[0]?.json;
-			const written = details.body.data.resultData.runData[WRITE_BACK]?.[0]?.data?.main[0]?.[0]?.json;
-			if (details.body.status !== 'success' || !read || !written) throw new Error(`Execution ${execution.id} ended ${details.body.status}`);
-			deals.push({
-				dealId: read.deal.id,
-				title: read.deal.title,
-				customer: read.contact?.fullName ?? '',
-				phone: read.contact?.phones?.[0] ?? '',
-				responsible: read.responsible?.fullName ?? '',
-				branch: read.branch?.name ?? '',
-				commentId: written.commentId,
-				rowId: written.row?.id,
-			});
+		log('');
+		log(`A day in the shops: ${chosen.length} deals close as won in ${CITIES.join(', ')}.`);
+		for (const deal of chosen) {
+			stack.sandbox.moveDealInUi(deal.id, 'WON');
+			log(`  deal ${deal.id} «${deal.title}», ${deal.branch} — ${deal.customer}: won`);
+			await sleep(150);
 		}
-		deals.sort((a, b) => a.dealId - b.dealId);
-		log('What n8n read (one request per deal) and wrote (a result-row look-up, then one request per deal):');
-		for (const d of deals) log(`  deal ${d.dealId} "${d.title}" — ${d.customer} ${d.phone} — ${d.responsible} — branch ${d.branch} → comment #${d.commentId}, result row #${d.rowId}`);
-		const events = sandbox.events.deliveries.length;
-		const requests = sandbox.log.length - requestsBefore;
-		log(`The portal posted ${events} event(s); n8n ran ${executions.length} execution(s) and made ${requests} request(s) to the portal.`);
-
-		// The surveys, as the customers got them.
-		const surveys = [
-			...wazzup.deliveries.map((d) => ({ channel: 'WhatsApp (Wazzup)', to: `+${d.to}`, text: d.text })),
-			...smsc.deliveries.map((d) => ({ channel: 'SMS (SMSC)', to: d.to, text: d.text })),
-		].map((m) => {
-			const link = m.text.match(/https?:\/\/\S+/)?.[0] ?? '';
-			const check = verifyToken(tokenFromUrl(link) ?? '', signingKeysFrom(SIGNING), { now: Math.floor(Date.now() / 1000) });
-			return { ...m, link, dealId: check.ok ? check.claims.dealId : 0 };
+		await stack.settle('01-deal-closed-survey.json', chosen.length, 180_000);
+		const surveys = stack.surveys();
+		const deals: DemoDeal[] = chosen.map((deal) => {
+			const survey = surveys.find((s) => s.dealId === deal.id);
+			return { dealId: deal.id, title: deal.title, city: deal.city, branch: deal.branch, customer: deal.customer, channel: survey?.channel ?? '', message: survey?.text ?? '', link: survey?.link ?? '' };
 		});
-		log('What the customers got:');
-		for (const m of surveys) log(`  deal ${m.dealId}, ${m.channel} to ${m.to}: ${m.text}`);
+		log('');
+		log(`Surveys sent (${surveys.length}), each in its branch's words:`);
+		for (const deal of deals) log(`  deal ${deal.dealId} → ${deal.channel === 'smsc' ? 'SMS' : 'WhatsApp'}: ${deal.message || '(none)'}`);
 
-		// Customers answer on the page: a 10, a 3 with a comment, an 8 (the same form a browser posts).
-		const scores = [10, 3, 8];
-		const answered: Array<{ link: string; score: number }> = [];
-		for (const [i, m] of surveys.entries()) {
-			const score = scores[i % scores.length];
-			const token = tokenFromUrl(m.link) ?? '';
-			const body = new URLSearchParams({ t: token, step: 'score', score: String(score) }).toString();
-			const page = await rawRequest(m.link, { method: 'POST', body, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
-			if (page.status !== 200) throw new Error(`The survey page answered ${page.status} to a score of ${score}`);
+		// Customers answer: on the survey page (the same form posts a browser makes) and one in WhatsApp.
+		log('');
+		log('Customers answer:');
+		const answering = deals.slice(0, Math.max(0, deals.length - 2));
+		let comments = 0;
+		let clicks = 0;
+		for (const [i, deal] of answering.entries()) {
+			const score = SCORES[i % SCORES.length];
+			const token = tokenFromUrl(deal.link) ?? '';
+			const page = await rawRequest(deal.link, { body: new URLSearchParams({ t: token, step: 'score', score: String(score) }).toString(), headers: form });
+			deal.score = score;
+			deal.answeredIn = 'page';
+			let note = CATEGORY(score);
 			if (score <= 6) {
-				const comment = new URLSearchParams({ t: token, step: 'comment', score: String(score), comment: 'Долго ждали на кассе' }).toString();
-				await rawRequest(m.link, { method: 'POST', body: comment, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+				await rawRequest(deal.link, { body: new URLSearchParams({ t: token, step: 'comment', score: String(score), comment: 'Долго ждали выдачи заказа, никто не предупредил о задержке' }).toString(), headers: form });
+				comments++;
+				note += ', left a comment';
 			}
-			answered.push({ link: m.link, score });
+			const review = page.text.match(/href="([^"]*\/webhook\/nps-review-clicks\/r\/[^"]+)"/)?.[1]?.replace(/&amp;/g, '&');
+			if (review) {
+				const click = await rawRequest(review, { method: 'GET', headers: { 'User-Agent': 'Mozilla/5.0 (demo customer)' } });
+				deal.clicked = String(click.headers.location ?? '');
+				clicks++;
+				note += `, tapped "leave a review" → ${deal.clicked}`;
+			}
+			log(`  deal ${deal.dealId} (${deal.branch}): ${score} — ${note}`);
+			await sleep(100);
 		}
-		const expectedAnswers = answered.length + answered.filter((a) => a.score <= 6).length;
-		let answerExecutions: Array<{ id: string; status: string }> = [];
-		for (const deadline = Date.now() + 60_000; ; ) {
-			answerExecutions = (await n8n.api<{ data: Array<{ id: string; status: string }> }>('GET', `/executions?workflowId=${answersId}&limit=50`)).body.data;
-			if (answerExecutions.length >= expectedAnswers && answerExecutions.every((e) => e.status === 'success')) break;
-			if (Date.now() > deadline) throw new Error(`The answers workflow ran ${answerExecutions.length} of ${expectedAnswers} time(s)`);
-			await new Promise((r) => setTimeout(r, 200));
-		}
-		const outputs = ['promoter', 'passive', 'detractor', 'invalid'];
-		const answers: DemoResult['answers'] = [];
-		for (const execution of answerExecutions) {
-			const details = await n8n.api<{ data: { resultData: { runData: RunData } } }>('GET', `/executions/${execution.id}?includeData=true`);
-			const main = details.body.data.resultData.runData[SCORE]?.[0]?.data?.main ?? [];
-			main.forEach((items, output) => {
-				for (const item of items ?? []) {
-					if (item.json.step === 'score') answers.push({ dealId: item.json.dealId, score: item.json.score, category: outputs[output] });
-				}
-			});
-		}
-		answers.sort((a, b) => a.dealId - b.dealId);
-		log('The answers, as Score Branch split them:');
-		for (const a of answers) log(`  deal ${a.dealId}: ${a.score} → ${a.category}`);
+		const chat = deals[deals.length - 2];
+		const contactPhone = String(((portal.contacts.get(Number(portal.getDeal(chat.dealId).CONTACT_ID))?.PHONE as Array<{ VALUE: string }>) ?? [])[0]?.VALUE ?? '');
+		const chatId = contactPhone.replace(/\D/g, '').replace(/^8(?=\d{10}$)/, '7');
+		await rawRequest(`${stack.url('wazzupReplies')}?token=${stack.wazzupSecret}`, {
+			body: JSON.stringify({ messages: [{ messageId: `demo-${chat.dealId}`, channelId: stack.wazzup.channelId, chatType: 'whatsapp', chatId, type: 'text', status: 'inbound', isEcho: false, text: 'Спасибо, всё понравилось!', dateTime: new Date().toISOString() }] }),
+			headers: { 'Content-Type': 'application/json' },
+		});
+		chat.answeredIn = 'whatsapp';
+		log(`  deal ${chat.dealId} (${chat.branch}): answered in WhatsApp "Спасибо, всё понравилось!" — no score: a task to look at it`);
 
-		const now = Math.floor(Date.now() / 1000);
-		const first = deals[0];
-		const liveSurveyLink = `${surveyUrl}?t=${signToken(
-			{ kind: 's', dealId: first.dealId, branch: sandbox.portal.getDeal(first.dealId).UF_CRM_1700000000001 as string, channel: 'wazzup', extra: { l: 'ru' }, issuedAt: now, expiresAt: now + 86_400 },
-			signingKeysFrom(SIGNING).current,
-		)}`;
-		log(`A survey link to open in your browser (deal ${first.dealId}): ${liveSurveyLink}`);
+		await stack.settle('02-answers.json', answering.length + comments + 1, 180_000);
+		await stack.settle('03-review-clicks.json', clicks, 120_000);
 
-		const running = n8n;
-		return {
-			sandbox,
-			n8n: running,
+		// What the portal shows now.
+		log('');
+		log('In Bitrix24 now:');
+		const rows = [...portal.itemStore(seeded.npsSmartProcess.entityTypeId).values()];
+		for (const deal of deals.slice(0, deals.length - 1)) {
+			const current = portal.getDeal(deal.dealId);
+			const tasks = [...portal.tasks.values()].filter((t) => (t.ufCrmTask as string[]).includes(`D_${deal.dealId}`)).map((t) => `task "${String(t.title)}"`);
+			const row = rows.find((r) => Number(r.parentId2) === deal.dealId);
+			log(`  deal ${deal.dealId}: stage ${String(current.STAGE_ID)}; answer row ${row ? `#${String(row.id)} (${String(row.UF_CRM_7_NPS_CATEGORY)})` : 'none'}${tasks.length ? `; ${tasks.join(', ')}` : ''}`);
+		}
+		const given = deals.filter((d) => d.answeredIn === 'page').map((d) => d.score as number);
+		const nps = given.length ? ((given.filter((s) => s >= 9).length - given.filter((s) => s <= 6).length) / given.length) * 100 : 0;
+
+		const live = deals[deals.length - 1];
+		const result: DemoResult = {
+			stack,
 			deals,
-			executions: executions.length,
-			surveys,
-			answers,
-			liveSurveyLink,
-			wazzup,
-			smsc,
+			liveSurveyLink: live.link,
+			dashboardUrl: stack.url('dashboard'),
+			inboxUrl: inbox.url,
+			nps,
 			stop: async () => {
-				await running.stop();
-				await sandbox.stop();
-				await wazzup.stop();
-				await smsc.stop();
+				await new Promise<void>((resolve) => inbox?.server.close(() => resolve()));
+				await stack.stop();
 			},
 		};
+		log('');
+		log(`NPS of the day: ${nps.toFixed(1)} (${given.length} answers on the page).`);
+		log('');
+		log('Everything is running:');
+		log(`  n8n editor:         ${stack.n8n.baseUrl}  (log in as ${OWNER.email} / ${OWNER.password}; Overview → Data tables → "NPS branches" to change texts and links per city)`);
+		log(`  NPS dashboard:      ${result.dashboardUrl}  (user ${DASHBOARD_LOGIN.user}, password ${DASHBOARD_LOGIN.password})`);
+		log(`  a live survey link: ${result.liveSurveyLink}  (deal ${live.dealId}, ${live.branch}: answer it yourself)`);
+		log(`  sent messages:      ${result.inboxUrl}`);
+		log(`  Bitrix24 sandbox:   ${stack.sandbox.url}`);
+		return result;
 	} catch (error) {
-		failure = error;
+		inbox?.server.close();
+		await stack.stop();
+		throw error;
 	}
-	await n8n?.stop();
-	await sandbox.stop();
-	await wazzup.stop();
-	await smsc.stop();
-	throw failure;
 }
 
 if (require.main === module) {
@@ -380,8 +223,12 @@ if (require.main === module) {
 				await demo.stop();
 				return;
 			}
-			console.log(`\nn8n stays up at ${demo.n8n.baseUrl} (log in as ${OWNER.email} / ${OWNER.password}). Press Ctrl+C to stop.`);
+			console.log('\nPress Ctrl+C to stop everything.');
+			let stopping = false;
 			const shutdown = () => {
+				if (stopping) return;
+				stopping = true;
+				console.log('\nStopping n8n and the sandboxes…');
 				demo.stop().finally(() => process.exit(0));
 			};
 			process.on('SIGINT', shutdown);

@@ -86,13 +86,15 @@ export class NpsSurveySend implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{ name: SIGNING_CREDENTIAL, required: true, testedBy: 'npsLinkSigningTest', displayOptions: { show: { operation: ['send', 'render'] } } },
-			// A channel's credential is asked for once the channel is chosen (Channels holds a list).
-			{ name: 'wazzupApi', required: true, displayOptions: { show: { operation: ['send'], channels: ['wazzup'] } } },
-			{ name: 'chat2DeskApi', required: true, displayOptions: { show: { operation: ['send'], channels: ['chat2desk'] } } },
-			{ name: 'whatsAppCloudApi', required: true, displayOptions: { show: { operation: ['send'], channels: ['whatsappCloud'] } } },
-			{ name: 'smscApi', required: true, displayOptions: { show: { operation: ['send'], channels: ['smsc'] } } },
-			{ name: 'npsTwilioApi', required: true, displayOptions: { show: { operation: ['send'], channels: ['twilio'] } } },
-			{ name: 'npsTelegramBotApi', required: true, displayOptions: { show: { operation: ['send'], channels: ['telegram'] } } },
+			// A channel's credential shows once the channel is chosen. Not `required`: Channels may be an
+			// expression (the branch table's channel order), and n8n would then demand every channel's
+			// credential before publishing. A chosen channel without its credential fails with a clear error.
+			{ name: 'wazzupApi', required: false, displayOptions: { show: { operation: ['send'], channels: ['wazzup'] } } },
+			{ name: 'chat2DeskApi', required: false, displayOptions: { show: { operation: ['send'], channels: ['chat2desk'] } } },
+			{ name: 'whatsAppCloudApi', required: false, displayOptions: { show: { operation: ['send'], channels: ['whatsappCloud'] } } },
+			{ name: 'smscApi', required: false, displayOptions: { show: { operation: ['send'], channels: ['smsc'] } } },
+			{ name: 'npsTwilioApi', required: false, displayOptions: { show: { operation: ['send'], channels: ['twilio'] } } },
+			{ name: 'npsTelegramBotApi', required: false, displayOptions: { show: { operation: ['send'], channels: ['telegram'] } } },
 		],
 		properties: surveySendProperties,
 	};

@@ -66,6 +66,9 @@ export class ChannelSet {
 		const type = CHANNEL_CREDENTIALS[channel];
 		let credentials = this.credentials.get(type);
 		if (!credentials) {
+			if (!this.ctx.getNode().credentials?.[type]) {
+				throw new NodeOperationError(this.ctx.getNode(), `The channel "${channel}" is chosen but has no credential: select a ${type} credential in this node, or take the channel out of Channels`);
+			}
 			credentials = (await this.ctx.getCredentials(type)) as Record<string, unknown>;
 			this.credentials.set(type, credentials);
 		}

@@ -1,43 +1,50 @@
 /**
- * `npm run demo` keeps working: the sandbox portal's deal events reach a published workflow in
- * a real n8n; the Bitrix24 Trigger reads each won deal with its contact, employee and branch in
- * one request, and the Bitrix24 node writes back field, comment and result row in one request.
+ * `npm run demo` keeps working: the templates imported into a real n8n, a day of deals in three
+ * cities, one survey per deal in its branch's words, answers on the page and in WhatsApp, review
+ * clicks, and the list of places to look (the dashboard answers with the day's NPS).
  */
 
 import { runDemo } from '../../scripts/demo';
+import { rawRequest } from '../support/rawHttp';
+import { DASHBOARD_LOGIN } from '../support/npsStack';
 
 jest.setTimeout(15 * 60_000);
 
-it('runs the demo: three won deals, each read in one request and written back in one more, surveyed once, answered on the page', async () => {
-	const demo = await runDemo({ log: () => undefined });
+it('runs the demo: 12 deals in 3 cities surveyed once each, answered, reviews clicked, the dashboard and the inbox up', async () => {
+	const lines: string[] = [];
+	const demo = await runDemo({ log: (line) => lines.push(line) });
 	try {
-		expect(demo.deals).toHaveLength(3);
-		expect(demo.executions).toBe(3);
-		for (const deal of demo.deals) {
-			const stored = demo.sandbox.portal.getDeal(deal.dealId);
-			const contact = demo.sandbox.portal.getContact(Number(stored.CONTACT_ID));
-			expect(deal.customer).toBe(`${contact.NAME} ${contact.LAST_NAME}`);
-			expect(deal.branch).not.toBe('');
-			expect(stored).toMatchObject({ STAGE_ID: 'WON', UF_CRM_1700000000002: expect.stringMatching(new RegExp(`^survey queued ${deal.dealId}\\|WON\\|`)) });
-			expect(demo.sandbox.portal.timelineComments.find((c) => c.ID === deal.commentId)?.ENTITY_ID).toBe(deal.dealId);
-			expect(demo.sandbox.portal.itemStore(1032).get(deal.rowId)).toMatchObject({ parentId2: deal.dealId, UF_CRM_7_BRANCH: deal.branch });
+		const { portal } = demo.stack.sandbox;
+		expect(demo.deals).toHaveLength(12);
+		expect(new Set(demo.deals.map((d) => d.city)).size).toBe(3);
+		// One survey per deal, each with its own link, in its branch's words.
+		const surveys = demo.stack.surveys();
+		expect(surveys.map((s) => s.dealId).sort()).toEqual(demo.deals.map((d) => d.dealId).sort());
+		for (const deal of demo.deals) expect(deal.message).toContain(`«${deal.branch}»`);
+		// The executions all succeeded.
+		for (const file of ['01-deal-closed-survey.json', '02-answers.json', '03-review-clicks.json']) {
+			expect((await demo.stack.executions(file)).filter((e) => e.status !== 'success')).toEqual([]);
 		}
-		// Per deal: the trigger's read, the row look-up, the write-back, and the trigger's read of the
-		// event the write-back caused (needed to tell it is no new stage entry).
-		expect(demo.sandbox.log.filter((entry) => entry.method === 'batch')).toHaveLength(12);
-		// One survey per deal, in the branch's words, with a link to the survey page.
-		expect(demo.surveys.map((m) => m.dealId).sort()).toEqual(demo.deals.map((d) => d.dealId).sort());
-		for (const m of demo.surveys) {
-			const deal = demo.deals.find((d) => d.dealId === m.dealId)!;
-			expect(m.text).toContain(`«${deal.branch}»`);
-			expect(m.link).toMatch(/\/webhook\/demo-nps-answers\/s\?t=k1\./);
+		// Answers: rows per deal, detractors moved, promoters who clicked in "confirm review".
+		const rows = [...portal.itemStore(1032).values()];
+		for (const deal of demo.deals.filter((d) => d.answeredIn)) {
+			expect(rows.filter((r) => Number(r.parentId2) === deal.dealId)).toHaveLength(1);
+			const stage = portal.getDeal(deal.dealId).STAGE_ID;
+			if (deal.score !== undefined && deal.score <= 6) expect(stage).toBe('C2:NEW');
+			if (deal.clicked) expect(stage).toBe('C1:REVIEW_CONFIRM');
 		}
-		// The answers went through the page and Score Branch: a 10, a 3 and an 8.
-		expect(demo.answers.map((a) => `${a.score}:${a.category}`).sort()).toEqual(['10:promoter', '3:detractor', '8:passive']);
-		expect(demo.liveSurveyLink).toMatch(/\/webhook\/demo-nps-answers\/s\?t=/);
-		// The workflow's own writes made the portal post again; those started nothing.
-		expect(demo.sandbox.events.deliveries.length).toBe(6);
-		expect(demo.sandbox.events.deliveries.every((d) => d.status === 200)).toBe(true);
+		expect(demo.deals.filter((d) => d.clicked).every((d) => /^https:\/\/(yandex\.ru|2gis\.ru|search\.google\.com)\//.test(d.clicked!))).toBe(true);
+		// The places to look answer.
+		const authorization = `Basic ${Buffer.from(`${DASHBOARD_LOGIN.user}:${DASHBOARD_LOGIN.password}`).toString('base64')}`;
+		const dashboard = await rawRequest(demo.dashboardUrl, { method: 'GET', headers: { Authorization: authorization } });
+		expect(dashboard.status).toBe(200);
+		expect(dashboard.text).toContain(demo.nps.toFixed(1).replace('.', ','));
+		const survey = await rawRequest(demo.liveSurveyLink, { method: 'GET' });
+		expect(survey.status).toBe(200);
+		const inbox = await rawRequest(demo.inboxUrl, { method: 'GET' });
+		expect(inbox.text).toContain('WhatsApp');
+		const printed = lines.join('\n');
+		for (const url of [demo.stack.n8n.baseUrl, demo.dashboardUrl, demo.liveSurveyLink, demo.inboxUrl]) expect(printed).toContain(url);
 	} finally {
 		await demo.stop();
 	}

@@ -18,7 +18,7 @@ import { startSmscSandbox, type SmscSandbox } from '../sandbox/channels/smsc';
 import { startTelegramSandbox, type TelegramSandbox } from '../sandbox/channels/telegram';
 import { startWazzupSandbox, type WazzupSandbox } from '../sandbox/channels/wazzup';
 import { BRANCH_TABLE_COLUMNS, BRANCH_TABLE_NAME } from '../../nodes/shared/survey/branchSettings';
-import { signingKeysFrom, type SigningKeys } from '../../nodes/shared/survey/token';
+import { signingKeysFrom, tokenFromUrl, verifyToken, type SigningKeys } from '../../nodes/shared/survey/token';
 import { REPO_ROOT, startN8n, type RunningN8n } from './n8n';
 
 export const WORKFLOWS_DIR = join(REPO_ROOT, 'workflows');
@@ -145,7 +145,20 @@ export interface NpsStack {
 	applicationToken: string;
 	wazzupSecret: string;
 	url(path: keyof typeof PATHS): string;
+	/** All executions of a template's workflow (newest first). */
+	executions(file: string): Promise<StackExecution[]>;
+	/** Waits until the workflow has at least `count` executions, none running, for a quiet second. */
+	settle(file: string, count: number, timeoutMs?: number): Promise<StackExecution[]>;
+	/** The surveys as they reached the channel sandboxes, with the deal their link is for. */
+	surveys(): Array<{ channel: 'wazzup' | 'smsc'; to: string; text: string; link: string; dealId: number; branch?: string }>;
 	stop(): Promise<void>;
+}
+
+export interface StackExecution {
+	id: string;
+	status: string;
+	finished: boolean;
+	workflowId: string;
 }
 
 export interface StackOptions {
@@ -155,11 +168,17 @@ export interface StackOptions {
 	port?: number;
 	/** Which templates to publish (default all). */
 	templates?: string[];
+	/**
+	 * The portal's plan (default enterprise: 5 requests/s, burst 250). On standard (2/s, burst 50) the
+	 * whole flow paces itself to the portal and a few hundred deals take minutes.
+	 */
+	ratePlan?: 'standard' | 'enterprise';
 }
 
 export async function startNpsStack(options: StackOptions = {}): Promise<NpsStack> {
 	const log = options.log ?? (() => undefined);
-	const sandbox = await startBitrix24Sandbox({ seed: { deals: options.deals ?? 400, seed: 7 } });
+	const ratePlan = options.ratePlan ?? 'enterprise';
+	const sandbox = await startBitrix24Sandbox({ seed: { deals: options.deals ?? 400, seed: 7 }, rateLimit: ratePlan === 'enterprise' ? { drainPerSecond: 5, burst: 250 } : undefined });
 	const wazzup = await startWazzupSandbox();
 	const smsc = await startSmscSandbox();
 	const telegram = await startTelegramSandbox({ perChatPerSecond: 50 });
@@ -195,7 +214,7 @@ export async function startNpsStack(options: StackOptions = {}): Promise<NpsStac
 			if (created.status !== 200) throw new Error(`Creating the ${type} credential: HTTP ${created.status} ${JSON.stringify(created.body)}`);
 			credentials[name] = { id: created.body.id, name };
 		};
-		await create('Bitrix24 portal', 'bitrix24WebhookApi', { webhookUrl: hook.url, ratePlan: 'standard', ignoreSslIssues: true, applicationToken: outgoing.applicationToken });
+		await create('Bitrix24 portal', 'bitrix24WebhookApi', { webhookUrl: hook.url, ratePlan, ignoreSslIssues: true, applicationToken: outgoing.applicationToken });
 		await create('NPS link signing', 'npsLinkSigningApi', SIGNING);
 		await create('NPS branch table (n8n API)', 'npsBranchTableApi', { apiKey: running.apiKey, baseUrl: running.baseUrl });
 		await create('Wazzup', 'wazzupApi', { apiKey: wazzup.apiKey, baseUrl: wazzup.url });
@@ -233,7 +252,47 @@ export async function startNpsStack(options: StackOptions = {}): Promise<NpsStac
 			workflows[file] = await running.publish(body, webhookPaths[file] ?? []);
 			log(`Published "${template.name}": ${running.baseUrl}/workflow/${workflows[file]}`);
 		}
+		const keys = signingKeysFrom(SIGNING);
+		const executions = async (file: string): Promise<StackExecution[]> => {
+			const all: StackExecution[] = [];
+			let cursor = '';
+			for (;;) {
+				const page = await running.api<{ data: StackExecution[]; nextCursor?: string | null }>('GET', `/executions?workflowId=${workflows[file]}&limit=250${cursor ? `&cursor=${cursor}` : ''}`);
+				all.push(...page.body.data);
+				if (!page.body.nextCursor) return all;
+				cursor = page.body.nextCursor;
+			}
+		};
+		const settle = async (file: string, count: number, timeoutMs = 120_000): Promise<StackExecution[]> => {
+			let quietSince = 0;
+			let last = -1;
+			for (const deadline = Date.now() + timeoutMs; ; ) {
+				await sandbox.eventsDelivered();
+				const list = await executions(file);
+				const busy = list.some((e) => !e.finished && (e.status === 'running' || e.status === 'new'));
+				if (list.length !== last || busy) {
+					last = list.length;
+					quietSince = Date.now();
+				} else if (list.length >= count && Date.now() - quietSince > 1000) {
+					return list;
+				}
+				if (Date.now() > deadline) throw new Error(`${file}: ${list.length} execution(s) of ${count} expected after ${timeoutMs / 1000} s (running: ${busy})`);
+				await new Promise((resolve) => setTimeout(resolve, 250));
+			}
+		};
+		const surveys = () =>
+			[
+				...wazzup.deliveries.map((d) => ({ channel: 'wazzup' as const, to: `+${d.to.replace(/^\+/, '')}`, text: d.text })),
+				...smsc.deliveries.map((d) => ({ channel: 'smsc' as const, to: d.to, text: d.text })),
+			].map((message) => {
+				const link = message.text.match(/https?:\/\/\S+/)?.[0] ?? '';
+				const check = verifyToken(tokenFromUrl(link) ?? '', keys, { now: Math.floor(Date.now() / 1000) });
+				return { ...message, link, dealId: check.ok ? check.claims.dealId : 0, branch: check.ok ? check.claims.branch : undefined };
+			});
 		return {
+			executions,
+			settle,
+			surveys,
 			sandbox,
 			wazzup,
 			smsc,
@@ -241,7 +300,7 @@ export async function startNpsStack(options: StackOptions = {}): Promise<NpsStac
 			n8n: running,
 			workflows,
 			rows,
-			keys: signingKeysFrom(SIGNING),
+			keys,
 			applicationToken: outgoing.applicationToken,
 			wazzupSecret,
 			url: (path) => `${running.baseUrl}/webhook/${PATHS[path]}`,
