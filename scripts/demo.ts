@@ -1,4 +1,4 @@
-/* eslint-disable no-console, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- a command-line demo: prints what happens, serves a local inbox page, waits for Ctrl+C */
+/* eslint-disable no-console, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/require-node-api-error -- a command-line demo: prints what happens, serves a local inbox page, waits for Ctrl+C */
 /**
  * `npm run demo`: the whole product in a real n8n, on the built-in sandboxes.
  *

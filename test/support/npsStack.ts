@@ -1,4 +1,4 @@
-/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/require-node-api-error -- test and demo tooling: drives a real n8n and sandboxes, never inside n8n */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/require-node-api-error -- test and demo tooling: drives a real n8n and sandboxes, never inside n8n */
 /**
  * The whole product on one machine, as an integrator would set it up: the Bitrix24 sandbox portal,
  * the channel sandboxes (Wazzup, SMSC, a Telegram bot for the owner), a real n8n with this package,
