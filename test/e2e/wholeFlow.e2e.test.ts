@@ -195,6 +195,9 @@ describe('The whole flow: templates in a real n8n, 50 deals in 3 cities', () => 
 		expect(rows).toHaveLength(DEALS);
 		expect(new Set(rows.map((r) => Number(r.parentId2))).size).toBe(DEALS);
 		const tasks = [...portal.tasks.values()];
+		// A figure for the README: every REST request of the day (events, answers, clicks, the dashboard aside).
+		const requests = stack.sandbox.log.filter((entry) => entry.transport === 'webhook').length;
+		console.log(`whole_flow_bitrix24_requests=${requests} per_deal=${(requests / (DEALS + 2)).toFixed(1)}`);
 		for (const deal of deals) {
 			const row = rows.find((r) => Number(r.parentId2) === deal.dealId)!;
 			const current = portal.getDeal(deal.dealId);

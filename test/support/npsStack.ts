@@ -17,6 +17,7 @@ import type { SeedBranch } from '../sandbox/bitrix24/seed';
 import { startSmscSandbox, type SmscSandbox } from '../sandbox/channels/smsc';
 import { startTelegramSandbox, type TelegramSandbox } from '../sandbox/channels/telegram';
 import { startWazzupSandbox, type WazzupSandbox } from '../sandbox/channels/wazzup';
+import { normalizePhone } from '../../nodes/shared/phone';
 import { BRANCH_TABLE_COLUMNS, BRANCH_TABLE_NAME } from '../../nodes/shared/survey/branchSettings';
 import { signingKeysFrom, tokenFromUrl, verifyToken, type SigningKeys } from '../../nodes/shared/survey/token';
 import { REPO_ROOT, startN8n, type RunningN8n } from './n8n';
@@ -179,7 +180,13 @@ export async function startNpsStack(options: StackOptions = {}): Promise<NpsStac
 	const log = options.log ?? (() => undefined);
 	const ratePlan = options.ratePlan ?? 'enterprise';
 	const sandbox = await startBitrix24Sandbox({ seed: { deals: options.deals ?? 400, seed: 7 }, rateLimit: ratePlan === 'enterprise' ? { drainPerSecond: 5, burst: 250 } : undefined });
-	const wazzup = await startWazzupSandbox();
+	// Work (landline) numbers are not on WhatsApp: those customers get the SMS fallback.
+	const landlines = [...sandbox.portal.contacts.values()]
+		.flatMap((contact) => (contact.PHONE as Array<{ VALUE: string; VALUE_TYPE: string }> | undefined) ?? [])
+		.filter((phone) => phone.VALUE_TYPE === 'WORK')
+		.map((phone) => normalizePhone(phone.VALUE))
+		.flatMap((result) => (result.ok ? [result.e164] : []));
+	const wazzup = await startWazzupSandbox({ notOnWhatsApp: landlines });
 	const smsc = await startSmscSandbox();
 	const telegram = await startTelegramSandbox({ perChatPerSecond: 50 });
 	let n8n: RunningN8n | undefined;
