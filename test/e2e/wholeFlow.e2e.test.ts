@@ -1,4 +1,4 @@
-/* eslint-disable @n8n/community-nodes/no-restricted-globals -- test tooling: runs in Node test processes, never inside n8n */
+/* eslint-disable no-console, @n8n/community-nodes/no-restricted-globals -- test tooling: runs in Node test processes, never inside n8n */
 /**
  * The whole product in a real n8n, as shipped: the six templates from `workflows/` imported and
  * published, the "NPS branches" data table, the credentials. The Bitrix24 sandbox closes 50 deals
@@ -13,6 +13,7 @@
 
 import { chromium, type Browser } from 'playwright-core';
 
+import { normalizePhone } from '../../nodes/shared/phone';
 import { BRANCH_TABLE_NAME } from '../../nodes/shared/survey/branchSettings';
 import { tokenFromUrl } from '../../nodes/shared/survey/token';
 import { rawRequest } from '../support/rawHttp';
@@ -35,10 +36,15 @@ describe('The whole flow: templates in a real n8n, 50 deals in 3 cities', () => 
 	const surveyLinks = new Map<number, string>();
 	const scores = new Map<number, number>();
 	let chatDeal = 0;
+	let chatPromoter = 0;
 
 	const executions = (file: string) => stack.executions(file);
 	const settle = (file: string, count: number) => stack.settle(file, count, 300_000);
 	const surveys = () => stack.surveys();
+	const chatIdOf = (phone: string) => {
+		const normalized = normalizePhone(phone);
+		return normalized.ok ? normalized.e164.replace(/^\+/, '') : phone;
+	};
 	const eventBody = (dealId: number, token = stack.applicationToken) =>
 		`event=ONCRMDEALUPDATE&data%5BFIELDS%5D%5BID%5D=${dealId}&ts=${Math.floor(Date.now() / 1000)}&auth%5Bdomain%5D=sandbox.bitrix24.test&auth%5Bapplication_token%5D=${token}`;
 	const postEvent = (body: string) => rawRequest(stack.url('events'), { body, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
@@ -114,8 +120,8 @@ describe('The whole flow: templates in a real n8n, 50 deals in 3 cities', () => 
 		expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
 		stack.sandbox.events.resume();
 		await settle('01-deal-closed-survey.json', runsBefore + 1);
-		const after = surveys().slice(before);
-		expect(after.map((s) => s.dealId)).toEqual([repeated.dealId]);
+		expect(surveys()).toHaveLength(before + 1);
+		expect(surveys().filter((s) => s.dealId === repeated.dealId)).toHaveLength(1);
 		const runs = await executions('01-deal-closed-survey.json');
 		expect(runs.filter((e) => e.status !== 'success')).toEqual([]);
 	});
@@ -139,10 +145,11 @@ describe('The whole flow: templates in a real n8n, 50 deals in 3 cities', () => 
 	it('customers answer in Chromium; promoters click their review buttons; one replies in WhatsApp with no score', async () => {
 		const deals = chosen.slice(0, DEALS);
 		chatDeal = deals[DEALS - 1].dealId;
+		chatPromoter = deals[DEALS - 2].dealId;
 		const context = await browser.newContext();
 		const page = await context.newPage();
 		const destinations: string[] = [];
-		for (const [i, deal] of deals.slice(0, DEALS - 1).entries()) {
+		for (const [i, deal] of deals.slice(0, DEALS - 2).entries()) {
 			const score = SCORE_PLAN[i % SCORE_PLAN.length];
 			scores.set(deal.dealId, score);
 			await page.goto(surveyLinks.get(deal.dealId)!);
@@ -169,20 +176,21 @@ describe('The whole flow: templates in a real n8n, 50 deals in 3 cities', () => 
 		expect(destinations.length).toBe([...scores.values()].filter((s) => s >= 9).length);
 		expect(destinations.every((url) => /^https:\/\/(yandex\.ru|2gis\.ru|search\.google\.com)\//.test(url))).toBe(true);
 
-		// The last customer answers the WhatsApp message in words.
-		const chat = deals[DEALS - 1];
-		const reply = await rawRequest(`${stack.url('wazzupReplies')}?token=${stack.wazzupSecret}`, {
-			body: JSON.stringify({
-				messages: [
-					{ messageId: 'in-1', channelId: stack.wazzup.channelId, chatType: 'whatsapp', chatId: chat.phone.replace(/\D/g, '').replace(/^8(?=\d{10}$)/, '7'), type: 'text', status: 'inbound', isEcho: false, text: 'Спасибо, всё понравилось!', dateTime: new Date().toISOString() },
-				],
-			}),
-			headers: { 'Content-Type': 'application/json' },
-		});
-		expect(reply.status).toBe(200);
+		// Two customers answer the WhatsApp message: one with a 10, one in words.
+		const whatsapp = async (deal: (typeof deals)[number], text: string) =>
+			await rawRequest(`${stack.url('wazzupReplies')}?token=${stack.wazzupSecret}`, {
+				body: JSON.stringify({
+					messages: [
+						{ messageId: `in-${deal.dealId}`, channelId: stack.wazzup.channelId, chatType: 'whatsapp', chatId: chatIdOf(deal.phone), type: 'text', status: 'inbound', isEcho: false, text, dateTime: new Date().toISOString() },
+					],
+				}),
+				headers: { 'Content-Type': 'application/json' },
+			});
+		expect((await whatsapp(deals[DEALS - 2], '10')).status).toBe(200);
+		expect((await whatsapp(deals[DEALS - 1], 'Спасибо, всё понравилось!')).status).toBe(200);
 
 		const detractorComments = [...scores.values()].filter((s) => s <= 6).length;
-		const answers = await settle('02-answers.json', DEALS - 1 + detractorComments + 1);
+		const answers = await settle('02-answers.json', DEALS - 2 + detractorComments + 2);
 		expect(answers.filter((e) => e.status !== 'success')).toEqual([]);
 		const clicks = await settle('03-review-clicks.json', destinations.length);
 		expect(clicks.filter((e) => e.status !== 'success')).toEqual([]);
@@ -202,6 +210,14 @@ describe('The whole flow: templates in a real n8n, 50 deals in 3 cities', () => 
 			const row = rows.find((r) => Number(r.parentId2) === deal.dealId)!;
 			const current = portal.getDeal(deal.dealId);
 			const dealTasks = tasks.filter((t) => (t.ufCrmTask as string[]).includes(`D_${deal.dealId}`));
+			if (deal.dealId === chatPromoter) {
+				// A 10 in WhatsApp: the row, and the review links sent back in WhatsApp.
+				expect(row.UF_CRM_7_NPS_CATEGORY).toBe('promoter');
+				expect(Number(row.UF_CRM_7_NPS_SCORE)).toBe(10);
+				const back = stack.wazzup.deliveries.filter((d) => d.to === chatIdOf(deal.phone) && d.text.includes('/webhook/nps-review-clicks/r/'));
+				expect(back).toHaveLength(1);
+				continue;
+			}
 			if (deal.dealId === chatDeal) {
 				expect(row.UF_CRM_7_NPS_CATEGORY).toBe('invalid');
 				expect(dealTasks.map((t) => t.title)).toEqual([expect.stringContaining('непонятный ответ')]);
@@ -234,7 +250,8 @@ describe('The whole flow: templates in a real n8n, 50 deals in 3 cities', () => 
 	});
 
 	it('the dashboard shows the NPS this test computes from the answers it gave', async () => {
-		const given = [...scores.values()];
+		// The page answers and the 10 given in WhatsApp; the unclear reply has no score.
+		const given = [...scores.values(), 10];
 		const all = [...stack.sandbox.portal.itemStore(stack.sandbox.seeded.npsSmartProcess.entityTypeId).values()]
 			.map((row) => row.UF_CRM_7_NPS_SCORE)
 			.filter((s) => s !== null && s !== undefined && s !== '')

@@ -89,6 +89,7 @@ const BASE_NODES: Record<string, string> = {
 	'n8n-nodes-base.if': 'If/If.node.js',
 	'n8n-nodes-base.webhook': 'Webhook/Webhook.node.js',
 	'n8n-nodes-base.summarize': 'Transform/Summarize/Summarize.node.js',
+	'n8n-nodes-base.telegram': 'Telegram/Telegram.node.js',
 	'n8n-nodes-base.dataTable': 'DataTable/DataTable.node.js',
 	'n8n-nodes-base.wait': 'Wait/Wait.node.js',
 	'n8n-nodes-base.respondToWebhook': 'RespondToWebhook/RespondToWebhook.node.js',

@@ -233,6 +233,7 @@ export async function startNpsStack(options: StackOptions = {}): Promise<NpsStac
 		const replacements: Replacements = {
 			'http://localhost:5678': running.baseUrl,
 			'YOUR-WAZZUP-CHANNEL-ID': wazzup.channelId,
+			'https://api.wazzup24.com': wazzup.url,
 			'YOUR-TELEGRAM-CHAT-ID': OWNER_CHAT_ID,
 			'CHANGE-ME-to-a-long-random-secret': wazzupSecret,
 			'https://your-company.bitrix24.ru': sandbox.url,
@@ -289,7 +290,8 @@ export async function startNpsStack(options: StackOptions = {}): Promise<NpsStac
 		};
 		const surveys = () =>
 			[
-				...wazzup.deliveries.map((d) => ({ channel: 'wazzup' as const, to: `+${d.to.replace(/^\+/, '')}`, text: d.text })),
+				// (Review links sent back in WhatsApp are not surveys.)
+				...wazzup.deliveries.filter((d) => !d.text.includes('/nps-review-clicks/')).map((d) => ({ channel: 'wazzup' as const, to: `+${d.to.replace(/^\+/, '')}`, text: d.text })),
 				...smsc.deliveries.map((d) => ({ channel: 'smsc' as const, to: d.to, text: d.text })),
 			].map((message) => {
 				const link = message.text.match(/https?:\/\/\S+/)?.[0] ?? '';

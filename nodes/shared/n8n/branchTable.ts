@@ -12,9 +12,7 @@ import {
 	type IHttpRequestOptions,
 	type INodeProperties,
 	type IWebhookFunctions,
-	NodeApiError,
 	NodeOperationError,
-	type JsonObject,
 } from 'n8n-workflow';
 
 import { BRANCH_TABLE_NAME, branchesFromRows, TableCache } from '../survey/branchSettings';
@@ -134,6 +132,13 @@ export function clearBranchTableCache(): void {
 
 const PAGE = 250;
 
+function apiProblem(status: number | undefined): string {
+	if (status === 401) return 'n8n refused the API key of the NPS Branch Table credential: it is wrong, expired or deleted';
+	if (status === 403) return 'The API key may not read data tables: give it the dataTable:list and dataTableRow:read scopes';
+	if (status === 404) return 'Check the Base URL of the NPS Branch Table credential: it must be this n8n\'s own address, without /api/v1';
+	return 'Check the Base URL of the NPS Branch Table credential and that n8n can reach itself there';
+}
+
 async function readDataTable(ctx: IExecuteFunctions | IWebhookFunctions, tableName: string): Promise<BranchLinks[]> {
 	const credentials = await ctx.getCredentials(BRANCH_TABLE_CREDENTIAL);
 	const base = `${String(credentials.baseUrl ?? '').trim().replace(/\/+$/, '')}/api/v1`;
@@ -142,7 +147,11 @@ async function readDataTable(ctx: IExecuteFunctions | IWebhookFunctions, tableNa
 		try {
 			return (await ctx.helpers.httpRequestWithAuthentication.call(ctx, BRANCH_TABLE_CREDENTIAL, options)) as { data?: IDataObject[]; nextCursor?: string | null };
 		} catch (error) {
-			throw new NodeApiError(ctx.getNode(), error as JsonObject, { message: `Could not read the data table "${tableName}" through the n8n API` });
+			// A fresh error: n8n hands back its own (generic) one when given one, and this one must name the table.
+			const status = Number((error as { httpCode?: unknown }).httpCode ?? (error as { cause?: { status?: unknown } }).cause?.status ?? 0) || undefined;
+			throw new NodeOperationError(ctx.getNode(), `Could not read the data table "${tableName}" through the n8n API${status ? ` (HTTP ${status})` : ''}`, {
+				description: apiProblem(status),
+			});
 		}
 	};
 	const listed = await get('/data-tables', { filter: JSON.stringify({ name: tableName }), limit: 50 });

@@ -187,6 +187,14 @@ describe('NPS Survey Send in the n8n engine', () => {
 		expect(again.output[0].survey).toMatchObject({ status: 'skipped', code: 'alreadySurveyed' });
 	}, 90_000);
 
+	it('names the channel whose credential is missing (Channels from an expression may pick one the node has none for)', async () => {
+		const before = wazzup.deliveries.length;
+		const { error } = await run({ channels: '={{ $json.channels }}' }, [{ ...dealItem(801, { id: 81, name: 'Г', phone: '+79125550801' }), channels: 'telegram, smsc' }]);
+		expect(error?.message).toContain('The channel "telegram" is chosen but has no credential');
+		expect(error?.message).toContain('npsTelegramBotApi');
+		expect(wazzup.deliveries.length).toBe(before);
+	});
+
 	it('skips with the reason: opted out, unreadable phone, nobody reachable; failed when every channel refuses', async () => {
 		const input = [
 			{ ...dealItem(701, { id: 71, name: 'А', phone: '+79125550701' }), optOut: true },
