@@ -163,6 +163,9 @@ describe('The whole flow: templates in a real n8n, 50 deals in 3 cities', () => 
 					buttons.first().click().catch(() => undefined),
 				]);
 				destinations.push(request.url());
+				// The review page of this deal's own branch, from its row in the table.
+				const row = stack.rows.find((r) => r.branchId === deal.branchId)!;
+				expect([row.yandexUrl, row.googleUrl, row.twoGisUrl].filter(Boolean)).toContain(request.url());
 			} else {
 				expect(await page.locator('a[href*="/webhook/nps-review-clicks/"]').count()).toBe(0);
 				if (score <= 6) {
