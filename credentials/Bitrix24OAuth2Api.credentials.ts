@@ -1,6 +1,6 @@
 import type { ICredentialTestRequest, ICredentialType, Icon, INodeProperties } from 'n8n-workflow';
 
-import { applicationTokenField, ignoreSslIssuesField, ratePlanField } from '../nodes/shared/n8n/credentialFields';
+import { applicationTokenField, customRateFields, ignoreSslIssuesField, ratePlanField } from '../nodes/shared/n8n/credentialFields';
 
 /**
  * Bitrix24 OAuth 2.0 for a local app. n8n runs the authorization-code flow; the nodes renew the
@@ -36,6 +36,7 @@ export class Bitrix24OAuth2Api implements ICredentialType {
 			description: 'The address of your Bitrix24, without a path',
 		},
 		ratePlanField,
+		...customRateFields,
 		ignoreSslIssuesField,
 		applicationTokenField,
 		{

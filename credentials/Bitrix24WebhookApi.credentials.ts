@@ -6,7 +6,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { applicationTokenField, ignoreSslIssuesField, ratePlanField } from '../nodes/shared/n8n/credentialFields';
+import { applicationTokenField, customRateFields, ignoreSslIssuesField, ratePlanField } from '../nodes/shared/n8n/credentialFields';
 
 import { parseWebhookUrl } from '../nodes/shared/bitrix24/webhookUrl';
 
@@ -43,6 +43,7 @@ export class Bitrix24WebhookApi implements ICredentialType {
 			description: 'The inbound webhook URL. It contains a secret code: anyone with it can act as that user.',
 		},
 		ratePlanField,
+		...customRateFields,
 		ignoreSslIssuesField,
 		applicationTokenField,
 	];

@@ -31,7 +31,17 @@ export const RATE_LIMITS = {
 
 export type RatePlan = keyof typeof RATE_LIMITS;
 
-export function rateLimitFor(plan: string | undefined): RateLimit {
+/**
+ * The limit of a plan. `custom` (an on-premise portal whose administrator set other limits, or agreed
+ * limits) takes the given rate and burst; anything unreadable falls back to the plan's safe default.
+ */
+export function rateLimitFor(plan: string | undefined, custom?: { requestsPerSecond?: unknown; burst?: unknown }): RateLimit {
+	if (plan === 'custom') {
+		const rate = Number(custom?.requestsPerSecond);
+		const burst = Number(custom?.burst);
+		if (Number.isFinite(rate) && rate > 0 && Number.isFinite(burst) && burst >= 1) return { drainPerSecond: rate, burst: Math.floor(burst) };
+		return RATE_LIMITS.standard;
+	}
 	return plan === 'enterprise' ? RATE_LIMITS.enterprise : RATE_LIMITS.standard;
 }
 

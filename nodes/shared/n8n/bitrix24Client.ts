@@ -42,6 +42,7 @@ interface Connection {
 	baseURL?: string;
 	skipSsl: boolean;
 	ratePlan?: string;
+	customRate?: { requestsPerSecond?: unknown; burst?: unknown };
 }
 
 function connectionFor(ctx: Bitrix24Context, authentication: string, credentials: ICredentialDataDecryptedObject): Connection {
@@ -58,6 +59,7 @@ function connectionFor(ctx: Bitrix24Context, authentication: string, credentials
 			baseURL: endpoint.endsWith('/') ? endpoint : `${endpoint}/`,
 			skipSsl: credentials.ignoreSslIssues === true,
 			ratePlan: credentials.ratePlan as string | undefined,
+			customRate: { requestsPerSecond: credentials.requestsPerSecond, burst: credentials.burst },
 		};
 	}
 	let parsed: ReturnType<typeof parseWebhookUrl> | undefined;
@@ -68,7 +70,13 @@ function connectionFor(ctx: Bitrix24Context, authentication: string, credentials
 		if (error instanceof WebhookUrlError) problem = error.message;
 	}
 	if (!parsed) throw new NodeOperationError(ctx.getNode(), problem);
-	return { credentialType: WEBHOOK_CREDENTIAL, portalKey: parsed.host, skipSsl: credentials.ignoreSslIssues === true, ratePlan: credentials.ratePlan as string | undefined };
+	return {
+		credentialType: WEBHOOK_CREDENTIAL,
+		portalKey: parsed.host,
+		skipSsl: credentials.ignoreSslIssues === true,
+		ratePlan: credentials.ratePlan as string | undefined,
+		customRate: { requestsPerSecond: credentials.requestsPerSecond, burst: credentials.burst },
+	};
 }
 
 /** The Bitrix24 client for this node, using the credential its `authentication` parameter picks. */
@@ -101,7 +109,7 @@ export async function bitrix24ClientFor(ctx: Bitrix24Context, authentication?: s
 		}
 	};
 
-	const limits = sharedLimitsFor(connection.portalKey, rateLimitFor(connection.ratePlan), clock);
+	const limits = sharedLimitsFor(connection.portalKey, rateLimitFor(connection.ratePlan, connection.customRate), clock);
 	return new Bitrix24Client({
 		transport,
 		clock,

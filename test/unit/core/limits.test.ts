@@ -86,6 +86,10 @@ describe('LeakyBucket', () => {
 	it('knows the plans', () => {
 		expect(rateLimitFor('enterprise')).toEqual({ drainPerSecond: 5, burst: 250 });
 		expect(rateLimitFor(undefined)).toEqual({ drainPerSecond: 2, burst: 50 });
+		// An on-premise portal with its own limits; unreadable custom values fall back to Standard.
+		expect(rateLimitFor('custom', { requestsPerSecond: 40, burst: '400' })).toEqual({ drainPerSecond: 40, burst: 400 });
+		expect(rateLimitFor('custom', { requestsPerSecond: 0, burst: 10 })).toEqual({ drainPerSecond: 2, burst: 50 });
+		expect(rateLimitFor('custom', {})).toEqual({ drainPerSecond: 2, burst: 50 });
 	});
 });
 
