@@ -173,13 +173,21 @@ export interface StackOptions {
 	 * The portal's plan (default enterprise: 5 requests/s, burst 250). On standard (2/s, burst 50) the
 	 * whole flow paces itself to the portal and a few hundred deals take minutes.
 	 */
-	ratePlan?: 'standard' | 'enterprise';
+	ratePlan?: 'standard' | 'enterprise' | 'custom';
+	/** With ratePlan 'custom': the portal's (and the credential's) requests per second and burst. */
+	customRate?: { requestsPerSecond: number; burst: number };
+	/** Contacts in the seeded portal (default: one per deal, at most 5,000). */
+	contacts?: number;
+	/** Another n8n than the default single process (queue mode: webhooks served by `webhookBaseUrl`). */
+	startN8n?: () => Promise<RunningN8n & { webhookBaseUrl?: string }>;
 }
 
 export async function startNpsStack(options: StackOptions = {}): Promise<NpsStack> {
 	const log = options.log ?? (() => undefined);
 	const ratePlan = options.ratePlan ?? 'enterprise';
-	const sandbox = await startBitrix24Sandbox({ seed: { deals: options.deals ?? 400, seed: 7 }, rateLimit: ratePlan === 'enterprise' ? { drainPerSecond: 5, burst: 250 } : undefined });
+	const rateLimit =
+		ratePlan === 'enterprise' ? { drainPerSecond: 5, burst: 250 } : ratePlan === 'custom' && options.customRate ? { drainPerSecond: options.customRate.requestsPerSecond, burst: options.customRate.burst } : undefined;
+	const sandbox = await startBitrix24Sandbox({ seed: { deals: options.deals ?? 400, contacts: options.contacts, seed: 7 }, rateLimit });
 	// Work (landline) numbers are not on WhatsApp: those customers get the SMS fallback.
 	const landlines = [...sandbox.portal.contacts.values()]
 		.flatMap((contact) => (contact.PHONE as Array<{ VALUE: string; VALUE_TYPE: string }> | undefined) ?? [])
@@ -199,9 +207,12 @@ export async function startNpsStack(options: StackOptions = {}): Promise<NpsStac
 	};
 	try {
 		log(`Bitrix24 sandbox portal: ${sandbox.url}`);
-		n8n = await startN8n({ port: options.port });
-		const running = n8n;
-		log(`n8n: ${running.baseUrl}`);
+		const started: RunningN8n & { webhookBaseUrl?: string } = options.startN8n ? await options.startN8n() : await startN8n({ port: options.port });
+		n8n = started;
+		const running = started;
+		// Where customers and Bitrix24 reach n8n (in queue mode: the webhook process).
+		const publicUrl = started.webhookBaseUrl ?? running.baseUrl;
+		log(`n8n: ${running.baseUrl}${publicUrl !== running.baseUrl ? ` (webhooks: ${publicUrl})` : ''}`);
 
 		// The data table, as a non-developer would fill it in (Overview → Data tables).
 		const table = await running.api<{ id: string }>('POST', '/data-tables', { name: BRANCH_TABLE_NAME, columns: BRANCH_TABLE_COLUMNS.map(({ name, type }) => ({ name, type })) });
@@ -213,7 +224,7 @@ export async function startNpsStack(options: StackOptions = {}): Promise<NpsStac
 
 		// Credentials, named as the templates name them.
 		const hook = sandbox.createWebhook();
-		const eventsUrl = `${running.baseUrl}/webhook/${PATHS.events}`;
+		const eventsUrl = `${publicUrl}/webhook/${PATHS.events}`;
 		const outgoing = sandbox.addOutgoingWebhook(eventsUrl, ['ONCRMDEALUPDATE']);
 		const credentials: Record<string, { id: string; name: string }> = {};
 		const create = async (name: string, type: string, data: Record<string, unknown>) => {
@@ -221,7 +232,7 @@ export async function startNpsStack(options: StackOptions = {}): Promise<NpsStac
 			if (created.status !== 200) throw new Error(`Creating the ${type} credential: HTTP ${created.status} ${JSON.stringify(created.body)}`);
 			credentials[name] = { id: created.body.id, name };
 		};
-		await create('Bitrix24 portal', 'bitrix24WebhookApi', { webhookUrl: hook.url, ratePlan, ignoreSslIssues: true, applicationToken: outgoing.applicationToken });
+		await create('Bitrix24 portal', 'bitrix24WebhookApi', { webhookUrl: hook.url, ratePlan, ...(options.customRate ?? {}), ignoreSslIssues: true, applicationToken: outgoing.applicationToken });
 		await create('NPS link signing', 'npsLinkSigningApi', SIGNING);
 		await create('NPS branch table (n8n API)', 'npsBranchTableApi', { apiKey: running.apiKey, baseUrl: running.baseUrl });
 		await create('Wazzup', 'wazzupApi', { apiKey: wazzup.apiKey, baseUrl: wazzup.url });
@@ -231,7 +242,7 @@ export async function startNpsStack(options: StackOptions = {}): Promise<NpsStac
 
 		const wazzupSecret = randomBytes(18).toString('base64url');
 		const replacements: Replacements = {
-			'http://localhost:5678': running.baseUrl,
+			'http://localhost:5678': publicUrl,
 			'YOUR-WAZZUP-CHANNEL-ID': wazzup.channelId,
 			'https://api.wazzup24.com': wazzup.url,
 			'YOUR-TELEGRAM-CHAT-ID': OWNER_CHAT_ID,
@@ -312,7 +323,7 @@ export async function startNpsStack(options: StackOptions = {}): Promise<NpsStac
 			keys,
 			applicationToken: outgoing.applicationToken,
 			wazzupSecret,
-			url: (path) => `${running.baseUrl}/webhook/${PATHS[path]}`,
+			url: (path) => `${publicUrl}/webhook/${PATHS[path]}`,
 			stop: stopAll,
 		};
 	} catch (error) {

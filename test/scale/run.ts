@@ -1,0 +1,208 @@
+/* eslint-disable no-console, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/require-node-api-error -- the scale suite: a command-line run against n8n in queue mode */
+/**
+ * `npm run test:scale`: the templates in n8n's queue mode (PostgreSQL, Redis, a main process, a
+ * webhook process and two workers) against the sandboxes, under storms and faults. Every count is
+ * read from the sandboxes' own records: the surveys the channel sandboxes delivered, per deal.
+ *
+ * Scenarios (each prints sent / expected / duplicates / lost):
+ *  1. storm: deals closed within 20 s, each event delivered 1–3 times (plus the events the
+ *     workflow's own write-back causes) → one survey per deal;
+ *  2. faults: Bitrix24 refusing 20 % of requests with 503/429 (limits time-scaled) → every deal surveyed;
+ *  4. a worker killed mid-run → what n8n runs again sends no second survey.
+ * The last line reads `scale_duplicates=<n> scale_lost=<n>`.
+ *
+ * Options: `--deals=<n>` per storm (default 2000), `--only=storm,faults,kill`.
+ */
+
+import { startNpsStack, type NpsStack } from '../support/npsStack';
+import { startQueueModeN8n, type QueueModeN8n } from '../support/queueMode';
+import { rawRequest } from '../support/rawHttp';
+
+interface ScenarioResult {
+	name: string;
+	expected: number;
+	sent: number;
+	duplicates: number;
+	lost: number;
+	failedExecutions: number;
+	seconds: number;
+	notes: string[];
+}
+
+const argument = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const STORM = Number(argument('deals') ?? 2000);
+const ONLY = (argument('only') ?? 'storm,faults,kill').split(',');
+/** Standard's ratio (2/s, burst 50 = 25 s of requests) at 25× speed. */
+const RATE = { requestsPerSecond: 50, burst: 1250 };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function openDeals(stack: NpsStack, used: Set<number>, count: number): number[] {
+	const { portal } = stack.sandbox;
+	const branches = new Set(stack.rows.map((r) => String(r.branchId)));
+	const contacts = new Set<string>();
+	for (const id of used) contacts.add(String(portal.getDeal(id).CONTACT_ID));
+	const picked: number[] = [];
+	for (const deal of portal.deals.values()) {
+		if (picked.length >= count) break;
+		const id = Number(deal.ID);
+		const contact = portal.contacts.get(Number(deal.CONTACT_ID));
+		const phone = (contact?.PHONE as Array<{ VALUE: string }> | undefined)?.[0]?.VALUE;
+		if (used.has(id) || deal.CATEGORY_ID !== '0' || deal.STAGE_SEMANTIC_ID === 'S' || !phone || !branches.has(String(deal.UF_CRM_1700000000001))) continue;
+		if (contacts.has(String(deal.CONTACT_ID))) continue;
+		contacts.add(String(deal.CONTACT_ID));
+		picked.push(id);
+	}
+	for (const id of picked) used.add(id);
+	return picked;
+}
+
+/** Surveys per deal among `deals`, from the channel sandboxes' deliveries. */
+function count(stack: NpsStack, deals: number[]): { sent: number; duplicates: number; lost: number } {
+	const wanted = new Set(deals);
+	const perDeal = new Map<number, number>();
+	for (const survey of stack.surveys()) if (wanted.has(survey.dealId)) perDeal.set(survey.dealId, (perDeal.get(survey.dealId) ?? 0) + 1);
+	const sent = perDeal.size;
+	const duplicates = [...perDeal.values()].reduce((sum, n) => sum + n - 1, 0);
+	return { sent, duplicates, lost: deals.length - sent };
+}
+
+/** Waits until every deal has its survey or nothing changed for `quietMs`. */
+async function waitForSurveys(stack: NpsStack, deals: number[], timeoutMs: number, quietMs = 20_000): Promise<void> {
+	let last = -1;
+	let since = Date.now();
+	for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+		await sleep(1000);
+		const now = count(stack, deals);
+		if (now.sent === deals.length) {
+			await sleep(3000);
+			return;
+		}
+		if (now.sent !== last) {
+			last = now.sent;
+			since = Date.now();
+		} else if (Date.now() - since > quietMs) return;
+	}
+}
+
+function eventBody(stack: NpsStack, dealId: number): string {
+	return `event=ONCRMDEALUPDATE&data%5BFIELDS%5D%5BID%5D=${dealId}&ts=${Math.floor(Date.now() / 1000)}&auth%5Bdomain%5D=sandbox.bitrix24.test&auth%5Bapplication_token%5D=${stack.applicationToken}`;
+}
+
+/** Closes the deals within `seconds`; each event arrives 1–3 times (the portal's own, plus 0–2 repeats). */
+async function closeDeals(stack: NpsStack, deals: number[], seconds: number, random: () => number): Promise<void> {
+	const started = Date.now();
+	const repeats: Array<Promise<unknown>> = [];
+	for (const [i, id] of deals.entries()) {
+		const due = started + (i / deals.length) * seconds * 1000;
+		if (due > Date.now()) await sleep(due - Date.now());
+		stack.sandbox.moveDealInUi(id, 'WON');
+		const extra = Math.floor(random() * 3);
+		for (let k = 0; k < extra; k++) {
+			repeats.push(
+				sleep(random() * 2000).then(() =>
+					rawRequest(stack.url('events'), { body: eventBody(stack, id), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }).catch(() => undefined),
+				),
+			);
+		}
+	}
+	await Promise.all(repeats);
+}
+
+async function failedExecutions(stack: NpsStack, since: number): Promise<Array<{ id: string; message: string }>> {
+	const failed: Array<{ id: string; message: string }> = [];
+	for (const execution of await stack.executions('01-deal-closed-survey.json')) {
+		if (execution.status !== 'error' && execution.status !== 'crashed') continue;
+		const details = await stack.n8n.api<{ startedAt: string; data?: { resultData?: { error?: { message?: string } } } }>('GET', `/executions/${execution.id}?includeData=true`);
+		if (new Date(details.body.startedAt).getTime() < since) continue;
+		failed.push({ id: execution.id, message: details.body.data?.resultData?.error?.message ?? execution.status });
+	}
+	return failed;
+}
+
+function mulberry(seed: number): () => number {
+	let a = seed >>> 0;
+	return () => {
+		a = (a + 0x6d2b79f5) >>> 0;
+		let t = a;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
+}
+
+async function scenario(name: string, stack: NpsStack, deals: number[], run: () => Promise<string[]>): Promise<ScenarioResult> {
+	const started = Date.now();
+	console.log(`\n[${name}] ${deals.length} deals…`);
+	const notes = await run();
+	await waitForSurveys(stack, deals, 20 * 60_000);
+	const counted = count(stack, deals);
+	const failed = await failedExecutions(stack, started);
+	const reasons = new Map<string, number>();
+	for (const f of failed) reasons.set(f.message.replace(/\d+/g, 'N'), (reasons.get(f.message.replace(/\d+/g, 'N')) ?? 0) + 1);
+	for (const [reason, n] of reasons) notes.push(`${n} failed execution(s): ${reason}`);
+	const result = { name, expected: deals.length, ...counted, failedExecutions: failed.length, seconds: Math.round((Date.now() - started) / 1000), notes };
+	console.log(`[${name}] sent=${result.sent} expected=${result.expected} duplicates=${result.duplicates} lost=${result.lost} failed_executions=${result.failedExecutions} seconds=${result.seconds}`);
+	for (const note of notes) console.log(`[${name}]   ${note}`);
+	return result;
+}
+
+async function main(): Promise<void> {
+	const random = mulberry(20261122);
+	let queue: QueueModeN8n | undefined;
+	const stack = await startNpsStack({
+		deals: Math.max(4000, STORM * 3 + 1500),
+		contacts: 20_000,
+		ratePlan: 'custom',
+		customRate: RATE,
+		templates: ['06-errors.json', '01-deal-closed-survey.json', '02-answers.json', '03-review-clicks.json'],
+		log: (line) => console.log(`  ${line}`),
+		startN8n: async () => (queue = await startQueueModeN8n({ workers: 2, concurrency: 10 })),
+	});
+	const results: ScenarioResult[] = [];
+	const used = new Set<number>();
+	try {
+		if (ONLY.includes('storm')) {
+			const deals = openDeals(stack, used, STORM);
+			results.push(await scenario('storm', stack, deals, async () => {
+				await closeDeals(stack, deals, 20, random);
+				return [`events delivered by the portal: ${stack.sandbox.events.deliveries.length}`];
+			}));
+		}
+		if (ONLY.includes('faults')) {
+			const deals = openDeals(stack, used, Math.min(STORM, 500));
+			results.push(await scenario('faults', stack, deals, async () => {
+				stack.sandbox.randomFaults = { rate: 0.2, kinds: ['queryLimit', 'serverError', 'badGateway'], seed: 7 };
+				await closeDeals(stack, deals, 10, random);
+				await waitForSurveys(stack, deals, 10 * 60_000);
+				stack.sandbox.clearFaults();
+				return ['Bitrix24 refused 20 % of requests (QUERY_LIMIT_EXCEEDED 503, 500, 502) while these deals closed'];
+			}));
+		}
+		if (ONLY.includes('kill') && queue) {
+			const deals = openDeals(stack, used, Math.min(STORM, 400));
+			results.push(await scenario('kill', stack, deals, async () => {
+				const closing = closeDeals(stack, deals, 8, random);
+				await sleep(4000);
+				await queue!.killWorker('worker-1', 'SIGKILL');
+				await closing;
+				await sleep(2000);
+				await queue!.restartWorker('worker-1');
+				return ['worker-1 killed with SIGKILL 4 s into the storm, restarted 6 s later'];
+			}));
+		}
+	} finally {
+		const duplicates = results.reduce((sum, r) => sum + r.duplicates, 0);
+		const lost = results.reduce((sum, r) => sum + r.lost, 0);
+		console.log('\nscenario  sent / expected  duplicates  lost  failed executions  seconds');
+		for (const r of results) console.log(`${r.name.padEnd(9)} ${String(r.sent).padStart(5)} / ${String(r.expected).padEnd(8)} ${String(r.duplicates).padStart(10)} ${String(r.lost).padStart(5)} ${String(r.failedExecutions).padStart(18)} ${String(r.seconds).padStart(8)}`);
+		await stack.stop();
+		console.log(`scale_duplicates=${duplicates} scale_lost=${lost}`);
+		process.exitCode = duplicates === 0 && lost === 0 && results.length > 0 ? 0 : 1;
+	}
+}
+
+main().catch((error: unknown) => {
+	console.error(error);
+	process.exit(1);
+});
