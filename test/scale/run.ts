@@ -1,4 +1,4 @@
-/* eslint-disable no-console, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/require-node-api-error -- the scale suite: a command-line run against n8n in queue mode */
+/* eslint-disable no-console, @n8n/community-nodes/no-restricted-globals -- the scale suite: a command-line run against n8n in queue mode */
 /**
  * `npm run test:scale`: the templates in n8n's queue mode (PostgreSQL, Redis, a main process, a
  * webhook process and two workers) against the sandboxes, under storms and faults. Every count is
@@ -13,6 +13,8 @@
  *
  * Options: `--deals=<n>` per storm (default 2000), `--only=storm,faults,kill`.
  */
+
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import { startNpsStack, type NpsStack } from '../support/npsStack';
 import { startQueueModeN8n, type QueueModeN8n } from '../support/queueMode';
@@ -34,6 +36,15 @@ const STORM = Number(argument('deals') ?? 2000);
 const ONLY = (argument('only') ?? 'storm,faults,kill').split(',');
 /** Standard's ratio (2/s, burst 50 = 25 s of requests) at 25× speed. */
 const RATE = { requestsPerSecond: 50, burst: 1250 };
+/** `--keep`: keep n8n's temporary folders (logs, data) after the run. */
+const KEEP = process.argv.includes('--keep');
+/** `--env=NAME=value,NAME=value`: extra environment for every n8n process (for experiments). */
+const EXTRA_ENV = Object.fromEntries(
+	(process.argv.find((a) => a.startsWith('--env='))?.slice('--env='.length) ?? '')
+		.split(',')
+		.filter(Boolean)
+		.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -120,6 +131,35 @@ async function failedExecutions(stack: NpsStack, since: number): Promise<Array<{
 	return failed;
 }
 
+function percentile(values: number[], p: number): number {
+	if (!values.length) return 0;
+	const sorted = [...values].sort((a, b) => a - b);
+	return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]);
+}
+
+function histogram(keys: string[]): string {
+	const counts = new Map<string, number>();
+	for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+	return [...counts].sort((a, b) => b[1] - a[1]).map(([key, n]) => `${key}×${n}`).join(', ');
+}
+
+/** What the sandboxes saw since the scenario began: event deliveries to the webhook process and REST answers. */
+function diagnostics(stack: NpsStack, since: number, deals: number[]): string[] {
+	const deliveries = stack.sandbox.events.deliveries.filter((d) => d.at >= since);
+	const rest = stack.sandbox.log.filter((entry) => entry.at >= since);
+	const notes = [
+		`portal deliveries: ${deliveries.length} (${histogram(deliveries.map((d) => (d.status ? `HTTP ${d.status}` : `failed: ${d.error ?? '?'}`)))}); ` +
+			`duration p50/p95/max ${percentile(deliveries.map((d) => d.durationMs), 50)}/${percentile(deliveries.map((d) => d.durationMs), 95)}/${percentile(deliveries.map((d) => d.durationMs), 100)} ms`,
+		`Bitrix24 REST requests: ${rest.length} (${histogram(rest.map((e) => `${e.status}${e.error ? ` ${e.error}` : ''}`))}); ` +
+			`duration p95/max ${percentile(rest.map((e) => e.durationMs), 95)}/${percentile(rest.map((e) => e.durationMs), 100)} ms; methods ${histogram(rest.map((e) => e.method))}`,
+	];
+	const failedDeals = new Set(deliveries.filter((d) => !d.status || d.status >= 400).map((d) => d.dealId));
+	const sentDeals = new Set(stack.surveys().map((s) => s.dealId));
+	const lost = deals.filter((id) => !sentDeals.has(id));
+	notes.push(`lost deals whose every portal delivery failed: ${lost.filter((id) => failedDeals.has(id) && !deliveries.some((d) => d.dealId === id && d.status === 200)).length} of ${lost.length}`);
+	return notes;
+}
+
 function mulberry(seed: number): () => number {
 	let a = seed >>> 0;
 	return () => {
@@ -134,8 +174,22 @@ function mulberry(seed: number): () => number {
 async function scenario(name: string, stack: NpsStack, deals: number[], run: () => Promise<string[]>): Promise<ScenarioResult> {
 	const started = Date.now();
 	console.log(`\n[${name}] ${deals.length} deals…`);
-	const notes = await run();
-	await waitForSurveys(stack, deals, 20 * 60_000);
+	const loop = monitorEventLoopDelay({ resolution: 20 });
+	loop.enable();
+	const progress = setInterval(() => {
+		const now = count(stack, deals);
+		console.log(`  [${name}] +${Math.round((Date.now() - started) / 1000)} s: sent ${now.sent}, portal deliveries ${stack.sandbox.events.deliveries.filter((d) => d.at >= started).length}, REST requests ${stack.sandbox.log.filter((e) => e.at >= started).length}, runner event-loop delay max ${Math.round(loop.max / 1e6)} ms`);
+	}, 10_000);
+	let notes: string[];
+	try {
+		notes = await run();
+		await waitForSurveys(stack, deals, 20 * 60_000);
+	} finally {
+		clearInterval(progress);
+		loop.disable();
+	}
+	notes.push(`runner event-loop delay p50/p99/max: ${Math.round(loop.percentile(50) / 1e6)}/${Math.round(loop.percentile(99) / 1e6)}/${Math.round(loop.max / 1e6)} ms`);
+	notes.push(...diagnostics(stack, started, deals));
 	const counted = count(stack, deals);
 	const failed = await failedExecutions(stack, started);
 	const reasons = new Map<string, number>();
@@ -157,7 +211,7 @@ async function main(): Promise<void> {
 		customRate: RATE,
 		templates: ['06-errors.json', '01-deal-closed-survey.json', '02-answers.json', '03-review-clicks.json'],
 		log: (line) => console.log(`  ${line}`),
-		startN8n: async () => (queue = await startQueueModeN8n({ workers: 2, concurrency: 10 })),
+		startN8n: async () => (queue = await startQueueModeN8n({ workers: 2, concurrency: 10, keepTempDirs: KEEP, env: EXTRA_ENV })),
 	});
 	const results: ScenarioResult[] = [];
 	const used = new Set<number>();
@@ -196,6 +250,9 @@ async function main(): Promise<void> {
 		const lost = results.reduce((sum, r) => sum + r.lost, 0);
 		console.log('\nscenario  sent / expected  duplicates  lost  failed executions  seconds');
 		for (const r of results) console.log(`${r.name.padEnd(9)} ${String(r.sent).padStart(5)} / ${String(r.expected).padEnd(8)} ${String(r.duplicates).padStart(10)} ${String(r.lost).padStart(5)} ${String(r.failedExecutions).padStart(18)} ${String(r.seconds).padStart(8)}`);
+		if (queue && KEEP) {
+			for (const name of queue.processes.names()) console.log(`log of ${name}: ${queue.processes.get(name).logFile}`);
+		}
 		await stack.stop();
 		console.log(`scale_duplicates=${duplicates} scale_lost=${lost}`);
 		process.exitCode = duplicates === 0 && lost === 0 && results.length > 0 ? 0 : 1;

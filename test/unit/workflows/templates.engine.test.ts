@@ -195,6 +195,22 @@ describe('Workflow templates in the n8n engine', () => {
 	describe('NPS 1 · Deal closed → survey', () => {
 		const FILE = '01-deal-closed-survey.json';
 
+		it('survives a Bitrix24 server error on the survey-status write: the field update is repeated, the survey goes out once', async () => {
+			const workflow = template(FILE);
+			const moscow = branchOf('Москва');
+			const deal = newDeal(moscow);
+			const outcome = await callWebhook(node(workflow, 'Deal won'), { rawBody: await wonEvent(deal.dealId) }, { credentials, dataTables: store });
+			const items = (outcome.result.workflowData?.[0] ?? []).map((i) => i.json as IDataObject);
+			const before = wazzup.deliveries.length;
+			// The next request to the portal (the survey-status write) fails with a 500 before it runs.
+			sandbox.addFault({ kind: 'serverError', when: 'before' });
+			const engine = await runWorkflow(workflow, { credentials, startNode: 'Deal won', input: items, dataTables: store });
+			sandbox.clearFaults();
+			expect(failures(engine)).toEqual([]);
+			expect(sandbox.portal.getDeal(deal.dealId)[MARKER_FIELD]).toBe(`survey queued ${String(items[0].eventKey)}`);
+			expect(wazzup.deliveries.slice(before).filter((d) => d.to === deal.phone.slice(1))).toHaveLength(1);
+		});
+
 		it('surveys the customer of a won Kazan deal once by WhatsApp, in Kazan\'s words, with a signed link, and marks the deal', async () => {
 			const workflow = template(FILE);
 			const kazan = branchOf('Казань');
@@ -219,7 +235,7 @@ describe('Workflow templates in the n8n engine', () => {
 			expect(smsc.deliveries.some((d) => d.text.includes(link))).toBe(false);
 
 			expect(sandbox.portal.getDeal(deal.dealId)[MARKER_FIELD]).toBe(`survey queued ${String(items[0].eventKey)}`);
-			expect(commentsOf(deal.dealId)).toEqual([expect.stringMatching(new RegExp(`^NPS: опрос клиента .*${deal.name}.* запланирован \\(${kazan.name}, через 0 ч\\)$`))]);
+			expect(commentsOf(deal.dealId)).toEqual([expect.stringMatching(new RegExp(`^NPS: опрос отправлен клиенту .*${deal.name}.* \\(wazzup, филиал ${kazan.name}\\)$`))]);
 			expect(engine!.output('Sent?', 1)).toEqual([]);
 		});
 
