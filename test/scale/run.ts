@@ -1,4 +1,4 @@
-/* eslint-disable no-console, @n8n/community-nodes/no-restricted-globals -- the scale suite: a command-line run against n8n in queue mode */
+/* eslint-disable no-console, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- the scale suite: a command-line run against n8n in queue mode */
 /**
  * `npm run test:scale`: the templates in n8n's queue mode (PostgreSQL, Redis, a main process, a
  * webhook process and two workers) against the sandboxes, under storms and faults. Every count is
@@ -39,12 +39,16 @@ const RATE = { requestsPerSecond: 50, burst: 1250 };
 /** `--keep`: keep n8n's temporary folders (logs, data) after the run. */
 const KEEP = process.argv.includes('--keep');
 /** `--env=NAME=value,NAME=value`: extra environment for every n8n process (for experiments). */
-const EXTRA_ENV = Object.fromEntries(
-	(process.argv.find((a) => a.startsWith('--env='))?.slice('--env='.length) ?? '')
-		.split(',')
-		.filter(Boolean)
-		.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-);
+const envArgument = (name: string): Record<string, string> =>
+	Object.fromEntries(
+		(process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(`--${name}=`.length) ?? '')
+			.split(',')
+			.filter(Boolean)
+			.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+	);
+const EXTRA_ENV = envArgument('env');
+/** `--webhook-env=…`, `--worker-env=…`: the same for the webhook process or the workers only. */
+const ROLE_ENV = { webhook: envArgument('webhook-env'), worker: envArgument('worker-env') };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -78,8 +82,15 @@ function count(stack: NpsStack, deals: number[]): { sent: number; duplicates: nu
 	return { sent, duplicates, lost: deals.length - sent };
 }
 
+/**
+ * `--quiet=<s>`: how long without a new survey ends the wait (default 60 s). Longer than the
+ * client's longest backoff (30 s): with 2000 deals the four processes together go over the portal's
+ * rate, every worker can be backing off at once, and a 20 s lull ended runs whose surveys were still coming.
+ */
+const QUIET_MS = Number(argument('quiet') ?? 60) * 1000;
+
 /** Waits until every deal has its survey or nothing changed for `quietMs`. */
-async function waitForSurveys(stack: NpsStack, deals: number[], timeoutMs: number, quietMs = 20_000): Promise<void> {
+async function waitForSurveys(stack: NpsStack, deals: number[], timeoutMs: number, quietMs = QUIET_MS): Promise<void> {
 	let last = -1;
 	let since = Date.now();
 	for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
@@ -137,6 +148,17 @@ function percentile(values: number[], p: number): number {
 	return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]);
 }
 
+/** Operating seconds the portal counts per client and method in its current window (Bitrix24 blocks a method over 480 s per 10 min). */
+function operatingUsage(stack: NpsStack): string {
+	const usage = (stack.sandbox.ledger as unknown as { usage: Map<string, { buckets: Map<number, { seconds: number }> }> }).usage;
+	return [...usage]
+		.map(([key, u]) => [key.split('|')[1], [...u.buckets.values()].reduce((sum, b) => sum + b.seconds, 0)] as const)
+		.sort((a, b) => b[1] - a[1])
+		.slice(0, 4)
+		.map(([method, seconds]) => `${method} ${Math.round(seconds)} s`)
+		.join(', ');
+}
+
 function histogram(keys: string[]): string {
 	const counts = new Map<string, number>();
 	for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
@@ -153,9 +175,16 @@ function diagnostics(stack: NpsStack, since: number, deals: number[]): string[] 
 		`Bitrix24 REST requests: ${rest.length} (${histogram(rest.map((e) => `${e.status}${e.error ? ` ${e.error}` : ''}`))}); ` +
 			`duration p95/max ${percentile(rest.map((e) => e.durationMs), 95)}/${percentile(rest.map((e) => e.durationMs), 100)} ms; methods ${histogram(rest.map((e) => e.method))}`,
 	];
+	notes.push(`Bitrix24 operating time in the current window (limit 480 s per method): ${operatingUsage(stack)}`);
 	const failedDeals = new Set(deliveries.filter((d) => !d.status || d.status >= 400).map((d) => d.dealId));
 	const sentDeals = new Set(stack.surveys().map((s) => s.dealId));
 	const lost = deals.filter((id) => !sentDeals.has(id));
+	const refused = deliveries.filter((d) => !d.status || d.status >= 400).length;
+	if (refused) {
+		notes.push(
+			`${refused} portal deliveries were refused or not answered in 10 s by n8n's webhook process (503 is n8n's "Database is not ready!" after a failed health ping of its database pool; see its log with --keep): Bitrix24 never sends an event twice, so a deal none of whose deliveries was taken starts nothing`,
+		);
+	}
 	notes.push(`lost deals whose every portal delivery failed: ${lost.filter((id) => failedDeals.has(id) && !deliveries.some((d) => d.dealId === id && d.status === 200)).length} of ${lost.length}`);
 	return notes;
 }
@@ -178,7 +207,7 @@ async function scenario(name: string, stack: NpsStack, deals: number[], run: () 
 	loop.enable();
 	const progress = setInterval(() => {
 		const now = count(stack, deals);
-		console.log(`  [${name}] +${Math.round((Date.now() - started) / 1000)} s: sent ${now.sent}, portal deliveries ${stack.sandbox.events.deliveries.filter((d) => d.at >= started).length}, REST requests ${stack.sandbox.log.filter((e) => e.at >= started).length}, runner event-loop delay max ${Math.round(loop.max / 1e6)} ms`);
+		console.log(`  [${name}] +${Math.round((Date.now() - started) / 1000)} s: sent ${now.sent}, portal deliveries ${stack.sandbox.events.deliveries.filter((d) => d.at >= started).length}, REST requests ${stack.sandbox.log.filter((e) => e.at >= started).length}, runner event-loop delay max ${Math.round(loop.max / 1e6)} ms, operating ${operatingUsage(stack)}`);
 	}, 10_000);
 	let notes: string[];
 	try {
@@ -205,16 +234,18 @@ async function main(): Promise<void> {
 	const random = mulberry(20261122);
 	let queue: QueueModeN8n | undefined;
 	const stack = await startNpsStack({
-		deals: Math.max(4000, STORM * 3 + 1500),
+		deals: Math.max(4000, STORM * 5 + 1500),
 		contacts: 20_000,
 		ratePlan: 'custom',
 		customRate: RATE,
 		templates: ['06-errors.json', '01-deal-closed-survey.json', '02-answers.json', '03-review-clicks.json'],
 		log: (line) => console.log(`  ${line}`),
-		startN8n: async () => (queue = await startQueueModeN8n({ workers: 2, concurrency: 10, keepTempDirs: KEEP, env: EXTRA_ENV })),
+		startN8n: async () => (queue = await startQueueModeN8n({ workers: 2, concurrency: 10, keepTempDirs: KEEP, env: EXTRA_ENV, roleEnv: ROLE_ENV })),
 	});
 	const results: ScenarioResult[] = [];
 	const used = new Set<number>();
+	// The SMSC sandbox starts with 1000 roubles, about a thousand SMS: a storm of 2000 would run it dry.
+	stack.smsc.setBalance(1_000_000);
 	try {
 		if (ONLY.includes('storm')) {
 			const deals = openDeals(stack, used, STORM);

@@ -321,6 +321,28 @@ export interface QueueModeOptions {
 	webhookTimeoutMs?: number;
 }
 
+/**
+ * Settings every n8n process gets (before `options.env`, which may override them). Without them a
+ * storm of Bitrix24 events is lost in the webhook process, not in this package (measured with
+ * `npm run test:scale -- --deals=300 --only=storm`: 72–228 of 300 deals lost):
+ * - n8n's PostgreSQL pool holds 2 connections by default. The webhook process needs one per
+ *   request (workflow, credentials, the new execution) and every 2 s for its health ping; when the
+ *   ping waits more than 5 s (`DB_PING_TIMEOUT_MS`) for a connection, n8n marks the database "not
+ *   ready" and answers every webhook `503 Database is not ready!` until the next ping succeeds, and
+ *   Bitrix24 never sends an event twice. Workers (10 executions at once) fail with pg-pool's
+ *   "timeout exceeded when trying to connect" after 20 s (`DB_POSTGRESDB_CONNECTION_TIMEOUT`).
+ * - n8n 2.x evaluates expressions in isolated-vm (`N8N_EXPRESSION_ENGINE=vm`) and by default takes
+ *   a fresh isolate (a new V8 heap with lodash and luxon loaded) for every expression scope, even
+ *   one with nothing to evaluate: each credential read and each webhook lookup. In the webhook
+ *   process that was the largest CPU cost (a CPU profile: ~16 of ~68 busy seconds creating and
+ *   disposing isolates, more on isolated-vm's own threads), which starved the ping above. Lazy
+ *   acquisition creates an isolate only for an expression that needs one.
+ */
+export const QUEUE_MODE_TUNING: Record<string, string> = {
+	DB_POSTGRESDB_POOL_SIZE: '10',
+	N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true',
+};
+
 /** Starts PostgreSQL, Redis, the main process, the workers and the webhook process; resolves when all are ready. */
 export async function startQueueModeN8n(options: QueueModeOptions = {}): Promise<QueueModeN8n> {
 	const started = Date.now();
@@ -377,6 +399,7 @@ export async function startQueueModeN8n(options: QueueModeOptions = {}): Promise
 			...pg.n8nEnv,
 			...rd.n8nEnv,
 			EXECUTIONS_MODE: 'queue',
+			...QUEUE_MODE_TUNING,
 			...(role === 'main' ? { N8N_DISABLE_PRODUCTION_MAIN_PROCESS: 'true' } : {}),
 			...(role === 'worker' ? { QUEUE_HEALTH_CHECK_ACTIVE: 'true', QUEUE_HEALTH_CHECK_PORT: String(healthPort), N8N_WORKER_SERVER_ADDRESS: '127.0.0.1' } : {}),
 			...options.env,

@@ -13,6 +13,7 @@ import {
 	type ILoadOptionsFunctions,
 	type IPollFunctions,
 	type IWebhookFunctions,
+	NodeApiError,
 	NodeOperationError,
 	sleep,
 } from 'n8n-workflow';
@@ -79,10 +80,31 @@ function connectionFor(ctx: Bitrix24Context, authentication: string, credentials
 	};
 }
 
+/**
+ * Reads the credential. n8n reads it from its own database; when that fails (in queue mode under a
+ * storm: its connection pool is busy and pg-pool says "timeout exceeded when trying to connect"),
+ * the error says so, so that it is not taken for a Bitrix24 failure: nothing was sent to Bitrix24.
+ * n8n's own errors (no credential selected, no access) pass through as they are.
+ */
+export async function readBitrix24Credentials(ctx: Bitrix24Context, type: string): Promise<ICredentialDataDecryptedObject> {
+	let failure: unknown;
+	try {
+		return await ctx.getCredentials(type);
+	} catch (error) {
+		failure = error;
+	}
+	if (failure instanceof NodeOperationError || failure instanceof NodeApiError) throw failure;
+	const reason = failure instanceof Error ? failure.message : String(failure);
+	throw new NodeOperationError(ctx.getNode(), `n8n could not read the Bitrix24 credential from its database (${reason}); nothing was sent to Bitrix24`, {
+		description:
+			"This is n8n's database, not Bitrix24: under load n8n's PostgreSQL connection pool (DB_POSTGRESDB_POOL_SIZE, 2 connections by default) may be too small for the executions and webhooks it serves.",
+	});
+}
+
 /** The Bitrix24 client for this node, using the credential its `authentication` parameter picks. */
 export async function bitrix24ClientFor(ctx: Bitrix24Context, authentication?: string): Promise<Bitrix24Client> {
 	const auth = authentication ?? (ctx.getNodeParameter('authentication', 0, 'webhook') as string);
-	const connection = connectionFor(ctx, auth, await ctx.getCredentials(auth === 'oAuth2' ? LOCAL_APP_CREDENTIAL : WEBHOOK_CREDENTIAL));
+	const connection = connectionFor(ctx, auth, await readBitrix24Credentials(ctx, auth === 'oAuth2' ? LOCAL_APP_CREDENTIAL : WEBHOOK_CREDENTIAL));
 
 	const transport: Bitrix24Transport = async ({ method, params, timeoutMs }) => {
 		const options: IHttpRequestOptions = {
