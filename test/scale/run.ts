@@ -16,6 +16,7 @@
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
+import { mulberry32 } from '../sandbox/bitrix24/seed';
 import { startNpsStack, type NpsStack } from '../support/npsStack';
 import { startQueueModeN8n, type QueueModeN8n } from '../support/queueMode';
 import { rawRequest } from '../support/rawHttp';
@@ -189,16 +190,6 @@ function diagnostics(stack: NpsStack, since: number, deals: number[]): string[] 
 	return notes;
 }
 
-function mulberry(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 async function scenario(name: string, stack: NpsStack, deals: number[], run: () => Promise<string[]>): Promise<ScenarioResult> {
 	const started = Date.now();
@@ -231,7 +222,7 @@ async function scenario(name: string, stack: NpsStack, deals: number[], run: () 
 }
 
 async function main(): Promise<void> {
-	const random = mulberry(20261122);
+	const random = mulberry32(20261122);
 	let queue: QueueModeN8n | undefined;
 	const stack = await startNpsStack({
 		deals: Math.max(4000, STORM * 5 + 1500),

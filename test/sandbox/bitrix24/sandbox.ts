@@ -24,7 +24,7 @@ import { phpJsonEncode } from './phpJson';
 import { Portal, type ChangeSource, type Fields } from './portal';
 import { phpInt } from './query';
 import { RestError } from './restError';
-import { seedPortal, type SeedOptions, type SeedSummary } from './seed';
+import { mulberry32, seedPortal, type SeedOptions, type SeedSummary } from './seed';
 import { localCertificate } from '../tls';
 import { parsePhpQuery } from '../../../nodes/shared/bitrix24/phpQuery';
 
@@ -144,16 +144,6 @@ function sleep(ms: number): Promise<void> {
 	return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }
 
-function mulberry32(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 export class Bitrix24Sandbox {
 	readonly portal: Portal;

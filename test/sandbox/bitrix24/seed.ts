@@ -54,7 +54,8 @@ export interface SeedSummary {
 	contactIds: number[];
 }
 
-function mulberry32(seed: number): () => number {
+/** A small seeded PRNG (mulberry32): the same seed, the same portal, faults and storms. */
+export function mulberry32(seed: number): () => number {
 	let a = seed >>> 0;
 	return () => {
 		a = (a + 0x6d2b79f5) >>> 0;
