@@ -1,4 +1,5 @@
 import {
+	type ICredentialDataDecryptedObject,
 	type IDataObject,
 	type IHookFunctions,
 	type ILoadOptionsFunctions,
@@ -13,7 +14,7 @@ import {
 
 import { decideDealEvent } from '../shared/bitrix24/dealEvents';
 import { readDealEvent, readInboundBody, readRobotCall, type InboundDealEvent } from '../shared/bitrix24/inbound';
-import { bitrix24ClientFor, LOCAL_APP_CREDENTIAL, WEBHOOK_CREDENTIAL } from '../shared/n8n/bitrix24Client';
+import { bitrix24ClientFor, LOCAL_APP_CREDENTIAL, readBitrix24Credentials, WEBHOOK_CREDENTIAL } from '../shared/n8n/bitrix24Client';
 import { dealEventItem } from '../shared/n8n/dealItems';
 import { authenticationProperty, branchFieldProperty, dealItemOptionFields, readDealEventOptions, stageFilterProperties } from '../shared/n8n/dealParameters';
 import { errorItemJson, toNodeError } from '../shared/n8n/errors';
@@ -39,11 +40,9 @@ function checkRobotSecret(ctx: IHookFunctions | IWebhookFunctions): void {
 	}
 }
 
-async function applicationToken(ctx: IWebhookFunctions, source: Source): Promise<string> {
+function applicationToken(ctx: IWebhookFunctions, source: Source, credentials: ICredentialDataDecryptedObject): string {
 	const own = source === 'outgoingWebhook' ? String(ctx.getNodeParameter('applicationToken', '') ?? '') : '';
-	if (own) return own;
-	const credentials = await ctx.getCredentials(authenticationFor(ctx, source) === 'oAuth2' ? LOCAL_APP_CREDENTIAL : WEBHOOK_CREDENTIAL);
-	return String(credentials.applicationToken ?? '');
+	return own || String(credentials.applicationToken ?? '');
 }
 
 function rawBodyOf(ctx: IWebhookFunctions): string | undefined {
@@ -226,11 +225,15 @@ export class Bitrix24Trigger implements INodeType {
 		const body = readInboundBody(rawBodyOf(this), this.getBodyData());
 
 		let event: InboundDealEvent;
+		// Read once per call: under a storm every read of n8n's database counts (queue mode, scale suite).
+		let credentials: ICredentialDataDecryptedObject | undefined;
+		const credentialsOnce = async () =>
+			(credentials ??= await readBitrix24Credentials(this, authenticationFor(this, source) === 'oAuth2' ? LOCAL_APP_CREDENTIAL : WEBHOOK_CREDENTIAL));
 		if (source === 'robot') {
 			checkRobotSecret(this);
 			event = readRobotCall(body, this.getQueryData() as Record<string, unknown>);
 		} else {
-			event = readDealEvent(body, await applicationToken(this, source), new Set(wantedEvents(this)));
+			event = readDealEvent(body, applicationToken(this, source, await credentialsOnce()), new Set(wantedEvents(this)));
 		}
 		if (event.kind === 'refuse') {
 			this.logger.warn(`Bitrix24 Trigger refused a call: ${event.reason}`);
@@ -244,7 +247,7 @@ export class Bitrix24Trigger implements INodeType {
 		const { eventOptions, options } = readDealEventOptions<{ markerField?: string; includeRaw?: boolean }>(this);
 		let decision;
 		try {
-			const client = await bitrix24ClientFor(this, authenticationFor(this, source));
+			const client = await bitrix24ClientFor(this, authenticationFor(this, source), await credentialsOnce());
 			// A test run in the editor does not remember events, so the same deal can be tried again.
 			decision = await decideDealEvent(client, event.dealId, eventOptions, undefined, this.getMode() !== 'manual');
 		} catch (error) {

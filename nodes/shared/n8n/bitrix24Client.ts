@@ -102,9 +102,10 @@ export async function readBitrix24Credentials(ctx: Bitrix24Context, type: string
 }
 
 /** The Bitrix24 client for this node, using the credential its `authentication` parameter picks. */
-export async function bitrix24ClientFor(ctx: Bitrix24Context, authentication?: string): Promise<Bitrix24Client> {
+export async function bitrix24ClientFor(ctx: Bitrix24Context, authentication?: string, credentials?: ICredentialDataDecryptedObject): Promise<Bitrix24Client> {
 	const auth = authentication ?? (ctx.getNodeParameter('authentication', 0, 'webhook') as string);
-	const connection = connectionFor(ctx, auth, await readBitrix24Credentials(ctx, auth === 'oAuth2' ? LOCAL_APP_CREDENTIAL : WEBHOOK_CREDENTIAL));
+	// A caller that has read the credential already passes it (one database read per webhook call).
+	const connection = connectionFor(ctx, auth, credentials ?? (await readBitrix24Credentials(ctx, auth === 'oAuth2' ? LOCAL_APP_CREDENTIAL : WEBHOOK_CREDENTIAL)));
 
 	const transport: Bitrix24Transport = async ({ method, params, timeoutMs }) => {
 		const options: IHttpRequestOptions = {
