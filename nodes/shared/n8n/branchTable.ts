@@ -98,9 +98,14 @@ export const allowedHostsProperty = (show?: IDisplayOptions['show']): INodePrope
 
 type Readable = { getNodeParameter(name: string, fallbackOrIndex?: unknown, fallback?: unknown): unknown };
 
+/** A parameter of the item, or (webhook contexts, no item index) of the node. */
+function parameterOf(ctx: Readable, name: string, fallback: unknown, itemIndex?: number): unknown {
+	return itemIndex === undefined ? ctx.getNodeParameter(name, fallback) : ctx.getNodeParameter(name, itemIndex, fallback);
+}
+
 /** The rows as the core reads them (webhook contexts read without an item index). */
 export function readBranchTable(ctx: Readable, itemIndex?: number): BranchLinks[] {
-	const raw = (itemIndex === undefined ? ctx.getNodeParameter('branches', {}) : ctx.getNodeParameter('branches', itemIndex, {})) as { branch?: IDataObject[] };
+	const raw = parameterOf(ctx, 'branches', {}, itemIndex) as { branch?: IDataObject[] };
 	return (raw.branch ?? []).map((row) => {
 		const text = (name: string) => String(row[name] ?? '').trim();
 		const customUrl = text('customUrl');
@@ -116,7 +121,7 @@ export function readBranchTable(ctx: Readable, itemIndex?: number): BranchLinks[
 }
 
 export function readAllowedHosts(ctx: Readable, itemIndex?: number): string[] {
-	const raw = itemIndex === undefined ? ctx.getNodeParameter('allowedHosts', '') : ctx.getNodeParameter('allowedHosts', itemIndex, '');
+	const raw = parameterOf(ctx, 'allowedHosts', '', itemIndex);
 	return String(raw ?? '')
 		.split(/[\s,;]+/)
 		.map((host) => host.trim().toLowerCase())
@@ -174,10 +179,8 @@ async function readDataTable(ctx: IExecuteFunctions | IWebhookFunctions, tableNa
 
 /** The branches from the chosen source (webhook contexts read without an item index). */
 export async function loadBranches(ctx: IExecuteFunctions | IWebhookFunctions, itemIndex?: number): Promise<BranchLinks[]> {
-	const parameter = (name: string, fallback: unknown) =>
-		itemIndex === undefined ? (ctx as IWebhookFunctions).getNodeParameter(name, fallback) : (ctx as IExecuteFunctions).getNodeParameter(name, itemIndex, fallback);
-	if (parameter('branchSource', 'node') !== 'dataTable') return readBranchTable(ctx, itemIndex);
-	const tableName = String(parameter('branchTableName', BRANCH_TABLE_NAME) ?? '').trim() || BRANCH_TABLE_NAME;
+	if (parameterOf(ctx, 'branchSource', 'node', itemIndex) !== 'dataTable') return readBranchTable(ctx, itemIndex);
+	const tableName = String(parameterOf(ctx, 'branchTableName', BRANCH_TABLE_NAME, itemIndex) ?? '').trim() || BRANCH_TABLE_NAME;
 	const credentialId = ctx.getNode().credentials?.[BRANCH_TABLE_CREDENTIAL]?.id ?? 'default';
 	return await tables.get(`${credentialId}|${tableName.toLowerCase()}`, async () => await readDataTable(ctx, tableName));
 }
