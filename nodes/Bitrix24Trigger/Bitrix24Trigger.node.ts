@@ -14,7 +14,7 @@ import {
 
 import { decideDealEvent } from '../shared/bitrix24/dealEvents';
 import { readDealEvent, readInboundBody, readRobotCall, type InboundDealEvent } from '../shared/bitrix24/inbound';
-import { bitrix24ClientFor, LOCAL_APP_CREDENTIAL, readBitrix24Credentials, WEBHOOK_CREDENTIAL } from '../shared/n8n/bitrix24Client';
+import { bitrix24ClientFor, credentialTypeFor, LOCAL_APP_CREDENTIAL, readBitrix24Credentials, WEBHOOK_CREDENTIAL } from '../shared/n8n/bitrix24Client';
 import { dealEventItem } from '../shared/n8n/dealItems';
 import { authenticationProperty, branchFieldProperty, dealItemOptionFields, readDealEventOptions, stageFilterProperties } from '../shared/n8n/dealParameters';
 import { errorItemJson, toNodeError } from '../shared/n8n/errors';
@@ -228,7 +228,7 @@ export class Bitrix24Trigger implements INodeType {
 		// Read once per call: under a storm every read of n8n's database counts (queue mode, scale suite).
 		let credentials: ICredentialDataDecryptedObject | undefined;
 		const credentialsOnce = async () =>
-			(credentials ??= await readBitrix24Credentials(this, authenticationFor(this, source) === 'oAuth2' ? LOCAL_APP_CREDENTIAL : WEBHOOK_CREDENTIAL));
+			(credentials ??= await readBitrix24Credentials(this, credentialTypeFor(authenticationFor(this, source))));
 		if (source === 'robot') {
 			checkRobotSecret(this);
 			event = readRobotCall(body, this.getQueryData() as Record<string, unknown>);

@@ -42,8 +42,6 @@ interface Connection {
 	/** For OAuth: the portal's REST base; for webhooks the credential sets it. */
 	baseURL?: string;
 	skipSsl: boolean;
-	ratePlan?: string;
-	customRate?: { requestsPerSecond?: unknown; burst?: unknown };
 }
 
 function connectionFor(ctx: Bitrix24Context, authentication: string, credentials: ICredentialDataDecryptedObject): Connection {
@@ -59,8 +57,6 @@ function connectionFor(ctx: Bitrix24Context, authentication: string, credentials
 			portalKey: new URL(portal).host,
 			baseURL: endpoint.endsWith('/') ? endpoint : `${endpoint}/`,
 			skipSsl: credentials.ignoreSslIssues === true,
-			ratePlan: credentials.ratePlan as string | undefined,
-			customRate: { requestsPerSecond: credentials.requestsPerSecond, burst: credentials.burst },
 		};
 	}
 	let parsed: ReturnType<typeof parseWebhookUrl> | undefined;
@@ -71,13 +67,12 @@ function connectionFor(ctx: Bitrix24Context, authentication: string, credentials
 		if (error instanceof WebhookUrlError) problem = error.message;
 	}
 	if (!parsed) throw new NodeOperationError(ctx.getNode(), problem);
-	return {
-		credentialType: WEBHOOK_CREDENTIAL,
-		portalKey: parsed.host,
-		skipSsl: credentials.ignoreSslIssues === true,
-		ratePlan: credentials.ratePlan as string | undefined,
-		customRate: { requestsPerSecond: credentials.requestsPerSecond, burst: credentials.burst },
-	};
+	return { credentialType: WEBHOOK_CREDENTIAL, portalKey: parsed.host, skipSsl: credentials.ignoreSslIssues === true };
+}
+
+/** The credential type an `authentication` value names. */
+export function credentialTypeFor(authentication: string): string {
+	return authentication === 'oAuth2' ? LOCAL_APP_CREDENTIAL : WEBHOOK_CREDENTIAL;
 }
 
 /**
@@ -105,7 +100,8 @@ export async function readBitrix24Credentials(ctx: Bitrix24Context, type: string
 export async function bitrix24ClientFor(ctx: Bitrix24Context, authentication?: string, credentials?: ICredentialDataDecryptedObject): Promise<Bitrix24Client> {
 	const auth = authentication ?? (ctx.getNodeParameter('authentication', 0, 'webhook') as string);
 	// A caller that has read the credential already passes it (one database read per webhook call).
-	const connection = connectionFor(ctx, auth, credentials ?? (await readBitrix24Credentials(ctx, auth === 'oAuth2' ? LOCAL_APP_CREDENTIAL : WEBHOOK_CREDENTIAL)));
+	const read = credentials ?? (await readBitrix24Credentials(ctx, credentialTypeFor(auth)));
+	const connection = connectionFor(ctx, auth, read);
 
 	const transport: Bitrix24Transport = async ({ method, params, timeoutMs }) => {
 		const options: IHttpRequestOptions = {
@@ -132,7 +128,7 @@ export async function bitrix24ClientFor(ctx: Bitrix24Context, authentication?: s
 		}
 	};
 
-	const limits = sharedLimitsFor(connection.portalKey, rateLimitFor(connection.ratePlan, connection.customRate), clock);
+	const limits = sharedLimitsFor(connection.portalKey, rateLimitFor(read.ratePlan as string | undefined, read), clock);
 	return new Bitrix24Client({
 		transport,
 		clock,
