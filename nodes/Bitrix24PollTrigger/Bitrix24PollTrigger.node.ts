@@ -11,6 +11,7 @@ import {
 
 import { judge, type StageFilter } from '../shared/bitrix24/dealEvents';
 import { asOfEntry, enrichDeals } from '../shared/bitrix24/deals';
+import type { Bitrix24ErrorKind } from '../shared/bitrix24/errors';
 import { bitrix24ClientFor, LOCAL_APP_CREDENTIAL, WEBHOOK_CREDENTIAL } from '../shared/n8n/bitrix24Client';
 import { dealEventItem } from '../shared/n8n/dealItems';
 import { authenticationProperty, branchFieldProperty, dealItemOptionFields, readDealEventOptions, stageFilterProperties } from '../shared/n8n/dealParameters';
@@ -35,6 +36,14 @@ function historyFilter(filter: StageFilter): Record<string, unknown> {
 	if (filter.mode === 'anyWon') return { STAGE_SEMANTIC_ID: 'S' };
 	if (filter.mode === 'stages') return { '@STAGE_ID': filter.stageIds };
 	return {};
+}
+
+const PASSING_FAILURES = new Set<Bitrix24ErrorKind>(['rateLimit', 'operatingLimit', 'overload', 'server', 'network', 'timeout', 'protocol', 'unknown']);
+
+/** Entries older than the settle time only (none when it is 0). */
+function settledFilter(settleMinutes: number | undefined): Record<string, string> {
+	const minutes = Number(settleMinutes ?? 0);
+	return minutes > 0 ? { '<CREATED_TIME': new Date(Date.now() - minutes * 60_000).toISOString() } : {};
 }
 
 export class Bitrix24PollTrigger implements INodeType {
@@ -81,6 +90,15 @@ export class Bitrix24PollTrigger implements INodeType {
 				options: [
 					...dealItemOptionFields("A deal field the workflow fills with the item's eventKey once it acted; deals whose field holds the key are skipped."),
 					{
+						displayName: 'Settle Time (Minutes)',
+						name: 'settleMinutes',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 0,
+						description:
+							'Only stage entries at least this old are taken; newer ones wait for a later poll. Use it when this node backs up a Bitrix24 Trigger on the same workflow (catching events that never arrived): the webhook gets its turn first, and the marker field then tells the poll the deal was handled.',
+					},
+					{
 						displayName: 'Max Entries Per Poll',
 						name: 'maxPerPoll',
 						type: 'number',
@@ -100,7 +118,7 @@ export class Bitrix24PollTrigger implements INodeType {
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 		const cursor = this.getWorkflowStaticData('node') as Cursor;
 		const manual = this.getMode() === 'manual';
-		const { eventOptions, options } = readDealEventOptions<{ markerField?: string; includeRaw?: boolean; maxPerPoll?: number }>(this);
+		const { eventOptions, options } = readDealEventOptions<{ markerField?: string; includeRaw?: boolean; maxPerPoll?: number; settleMinutes?: number }>(this);
 		const stages = eventOptions.stages;
 		const client = await bitrix24ClientFor(this);
 		const select = ['ID', 'OWNER_ID', 'STAGE_ID', 'STAGE_SEMANTIC_ID', 'CREATED_TIME', 'CATEGORY_ID', 'TYPE_ID'];
@@ -121,12 +139,19 @@ export class Bitrix24PollTrigger implements INodeType {
 				}
 				records = await client.listAll<HistoryRecord>('crm.stagehistory.list', { entityTypeId: 2, filter: { ...historyFilter(stages), '>=CREATED_TIME': new Date(backfill).toISOString() }, select }, { limit: options.maxPerPoll ?? 2500 });
 			} else {
-				records = await client.listAll<HistoryRecord>('crm.stagehistory.list', { entityTypeId: 2, filter: { ...historyFilter(stages), '>ID': cursor.lastHistoryId }, select }, { limit: options.maxPerPoll ?? 2500 });
+				records = await client.listAll<HistoryRecord>('crm.stagehistory.list', { entityTypeId: 2, filter: { ...historyFilter(stages), '>ID': cursor.lastHistoryId, ...settledFilter(options.settleMinutes) }, select }, { limit: options.maxPerPoll ?? 2500 });
 			}
-			if (!manual && records.length) cursor.lastHistoryId = Math.max(cursor.lastHistoryId ?? 0, ...records.map((r) => Number(r.ID)));
 			if (!records.length) return null;
 
 			const { deals, failures } = await enrichDeals(client, records.map((r) => Number(r.OWNER_ID)), eventOptions);
+			// A deal that could not be read for a passing reason (limits, 5xx, network) stops the poll
+			// before the cursor moves: the next poll reads the same entries again instead of losing it.
+			const passing = [...failures.values()].find((failure) => PASSING_FAILURES.has(failure.kind));
+			if (passing) throw passing;
+			if (!manual) cursor.lastHistoryId = Math.max(cursor.lastHistoryId ?? 0, ...records.map((r) => Number(r.ID)));
+
+			const latestEntry = new Map<number, number>();
+			for (const record of records) latestEntry.set(Number(record.OWNER_ID), Math.max(latestEntry.get(Number(record.OWNER_ID)) ?? 0, Number(record.ID)));
 			const items: INodeExecutionData[] = [];
 			for (const record of records) {
 				const enriched = deals.get(Number(record.OWNER_ID));
@@ -135,7 +160,10 @@ export class Bitrix24PollTrigger implements INodeType {
 					this.logger.warn(`Bitrix24 Poll Trigger: deal ${record.OWNER_ID} could not be read (${failure?.message ?? 'not found'}); skipped`);
 					continue;
 				}
-				const entry = asOfEntry(enriched, { stageId: String(record.STAGE_ID), semantic: String(record.STAGE_SEMANTIC_ID), movedAt: String(record.CREATED_TIME) });
+				// Still in the stage it entered last: that is the deal's current entry, keyed by its own
+				// MOVED_TIME exactly as the Bitrix24 Trigger keys it, so one marker serves both triggers.
+				const current = latestEntry.get(enriched.deal.id) === Number(record.ID) && enriched.stage.id === String(record.STAGE_ID);
+				const entry = current ? enriched : asOfEntry(enriched, { stageId: String(record.STAGE_ID), semantic: String(record.STAGE_SEMANTIC_ID), movedAt: String(record.CREATED_TIME) });
 				const decision = judge(entry, eventOptions, undefined, !manual);
 				if (!decision.emit) {
 					this.logger.debug(`Bitrix24 Poll Trigger: ${decision.detail}`);

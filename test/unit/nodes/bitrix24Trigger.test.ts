@@ -6,6 +6,8 @@
 import type { ICredentialDataDecryptedObject, IDataObject, INode } from 'n8n-workflow';
 
 import { processGuards } from '../../../nodes/shared/bitrix24/dealEvents';
+import { Bitrix24Client } from '../../../nodes/shared/bitrix24/client';
+import { dealEventKey } from '../../../nodes/shared/bitrix24/deals';
 import { Bitrix24Sandbox, startBitrix24Sandbox } from '../../sandbox/bitrix24';
 import { callHook, callPoll, callWebhook, PACKAGE } from '../../support/engine';
 import { rawCall, startReceiver } from '../../support/rawHttp';
@@ -217,6 +219,70 @@ describe('Bitrix24 Poll Trigger', () => {
 			const manual = await callPoll(node, { credentials, staticData: {}, mode: 'manual' });
 			expect((manual?.[0][0].json.deal as { id: number }).id).toBe(fresh[2]);
 			expect(processGuards.recent.has(String(first?.[0][0].json.eventKey))).toBe(true);
+		} finally {
+			await sandbox.stop();
+		}
+	});
+
+	it('as a catch-up behind the webhook trigger: waits out the settle time, skips deals the workflow marked, keys entries as the webhook does', async () => {
+		const sandbox = await startBitrix24Sandbox({ seed: { deals: 20 } });
+		try {
+			const credentials = { bitrix24WebhookApi: { webhookUrl: sandbox.createWebhook().url, ratePlan: 'standard', ignoreSslIssues: true } };
+			const marker = 'UF_CRM_1700000000002';
+			const node: INode = {
+				id: 'catchUp',
+				name: 'Catch up',
+				type: `${PACKAGE}.bitrix24PollTrigger`,
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: { authentication: 'webhook', stageMode: 'anyWon', options: { markerField: marker, settleMinutes: 5 } },
+				credentials: { bitrix24WebhookApi: { id: '1', name: 'Portal' } },
+			};
+			const staticData: IDataObject = {};
+			expect(await callPoll(node, { credentials, staticData })).toBeNull();
+			const [handled, missed] = [1, 2].map((n) => sandbox.portal.addDeal({ TITLE: `Catch up ${n}`, CATEGORY_ID: 0, CONTACT_ID: n }, { userId: 1, via: 'ui' }));
+			sandbox.moveDealInUi(handled, 'WON');
+			sandbox.moveDealInUi(missed, 'WON');
+			// Fresh entries wait for the settle time: the webhook trigger has its turn first.
+			expect(await callPoll(node, { credentials, staticData })).toBeNull();
+
+			// Ten minutes later; the stage history's moment differs from MOVED_TIME by a second, as it may in Bitrix24.
+			for (const entry of sandbox.portal.stageHistory.filter((h) => h.OWNER_ID === handled || h.OWNER_ID === missed)) {
+				entry.CREATED_TIME = sandbox.portal.date(Date.parse(entry.CREATED_TIME) - 10 * 60_000 - 1000);
+			}
+			for (const id of [handled, missed]) sandbox.portal.getDeal(id).MOVED_TIME = sandbox.portal.date(Date.parse(String(sandbox.portal.getDeal(id).MOVED_TIME)) - 10 * 60_000);
+			// The workflow marked the deal its webhook event started, with the webhook's key (MOVED_TIME).
+			const webhookKey = (id: number) => dealEventKey(id, 'WON', String(sandbox.portal.getDeal(id).MOVED_TIME));
+			sandbox.portal.updateDeal(handled, { [marker]: `survey queued ${webhookKey(handled)}` }, { userId: 1, via: 'rest' });
+
+			const caught = await callPoll(node, { credentials, staticData });
+			expect(caught?.[0].map((i) => (i.json.deal as { id: number }).id)).toEqual([missed]);
+			expect(caught?.[0][0].json.eventKey).toBe(webhookKey(missed));
+			expect(await callPoll(node, { credentials, staticData })).toBeNull();
+		} finally {
+			await sandbox.stop();
+		}
+	});
+
+	it('keeps its place when a deal cannot be read for a passing reason, and emits it on the next poll', async () => {
+		const sandbox = await startBitrix24Sandbox({ seed: { deals: 20 } });
+		try {
+			const credentials = { bitrix24WebhookApi: { webhookUrl: sandbox.createWebhook().url, ratePlan: 'standard', ignoreSslIssues: true } };
+			const node: INode = { id: 'poll3', name: 'Poll', type: `${PACKAGE}.bitrix24PollTrigger`, typeVersion: 1, position: [0, 0], parameters: { authentication: 'webhook', stageMode: 'anyWon' }, credentials: { bitrix24WebhookApi: { id: '1', name: 'Portal' } } };
+			const staticData: IDataObject = {};
+			expect(await callPoll(node, { credentials, staticData })).toBeNull();
+			const cursor = (staticData['node:Poll'] as { lastHistoryId: number }).lastHistoryId;
+			const deal = sandbox.portal.addDeal({ TITLE: 'Unlucky', CATEGORY_ID: 0, CONTACT_ID: 3 }, { userId: 1, via: 'ui' });
+			sandbox.moveDealInUi(deal, 'WON');
+			// Bitrix24 answers 500 longer than the client retries (its backoff shortened for the test).
+			const backoff = jest.spyOn(Bitrix24Client.prototype as unknown as { backoffMs: () => number }, 'backoffMs').mockReturnValue(1);
+			sandbox.addFault({ kind: 'serverError', method: 'batch', times: 20 });
+			await expect(callPoll(node, { credentials, staticData })).rejects.toThrow(/server error/);
+			expect((staticData['node:Poll'] as { lastHistoryId: number }).lastHistoryId).toBe(cursor);
+			sandbox.clearFaults();
+			backoff.mockRestore();
+			const items = await callPoll(node, { credentials, staticData });
+			expect(items?.[0].map((i) => (i.json.deal as { id: number }).id)).toEqual([deal]);
 		} finally {
 			await sandbox.stop();
 		}
