@@ -253,7 +253,7 @@ describe('Bitrix24 Poll Trigger', () => {
 			for (const id of [handled, missed]) sandbox.portal.getDeal(id).MOVED_TIME = sandbox.portal.date(Date.parse(String(sandbox.portal.getDeal(id).MOVED_TIME)) - 10 * 60_000);
 			// The workflow marked the deal its webhook event started, with the webhook's key (MOVED_TIME).
 			const webhookKey = (id: number) => dealEventKey(id, 'WON', String(sandbox.portal.getDeal(id).MOVED_TIME));
-			sandbox.portal.updateDeal(handled, { [marker]: `survey queued ${webhookKey(handled)}` }, { userId: 1, via: 'rest' });
+			sandbox.portal.updateDeal(handled, { [marker]: `survey queued ${webhookKey(handled)}` }, { userId: 1, via: 'webhook' });
 
 			const caught = await callPoll(node, { credentials, staticData });
 			expect(caught?.[0].map((i) => (i.json.deal as { id: number }).id)).toEqual([missed]);

@@ -14,7 +14,7 @@ import { startSmscSandbox, type SmscSandbox } from '../../sandbox/channels/smsc'
 import { startTelegramSandbox, type TelegramSandbox } from '../../sandbox/channels/telegram';
 import { startWazzupSandbox, type WazzupSandbox } from '../../sandbox/channels/wazzup';
 import { DataTableStore, startDataTableApi, type DataTableApi } from '../../support/dataTables';
-import { callWebhook, runWorkflow, testDeduplication, type EngineRun, type WebhookCall } from '../../support/engine';
+import { callPoll, callWebhook, runWorkflow, testDeduplication, type EngineRun, type WebhookCall } from '../../support/engine';
 import { branchRows, prepareTemplate, readTemplate, SIGNING, type TemplateWorkflow } from '../../support/npsStack';
 import { startReceiver } from '../../support/rawHttp';
 import { clearBranchTableCache } from '../../../nodes/shared/n8n/branchTable';
@@ -285,6 +285,42 @@ describe('Workflow templates in the n8n engine', () => {
 			expect(wazzup.deliveries.at(-1)!.text).toContain(moscow.name);
 			expect(first.output('Send the survey')[0].survey).toMatchObject({ status: 'sent', dealId: deal.dealId });
 			expect(second.output('Send the survey')[0].survey).toMatchObject({ status: 'skipped', code: 'alreadySurveyed' });
+			// The second run ends quietly: no second comment, no failed execution.
+			expect(ran(second, 'Surveyed before: nothing to do')).toBe(true);
+			expect(commentsOf(deal.dealId)).toHaveLength(1);
+		});
+
+		it('catches up a deal whose event never reached n8n, from the stage history, once the settle time passed; its late event then starts nothing', async () => {
+			const workflow = template(FILE);
+			const catchUp = node(workflow, 'Catch up missed events');
+			const staticData: IDataObject = {};
+			expect(await callPoll(catchUp, { credentials, staticData })).toBeNull();
+			const kazan = branchOf('Казань');
+			const deal = newDeal(kazan);
+			// Won in Bitrix24; its ONCRMDEALUPDATE is held back (n8n answered 503, say).
+			const lateEvent = await wonEvent(deal.dealId);
+			expect(await callPoll(catchUp, { credentials, staticData })).toBeNull();
+
+			// 20 minutes later (the template waits 15).
+			for (const entry of sandbox.portal.stageHistory.filter((h) => h.OWNER_ID === deal.dealId)) entry.CREATED_TIME = sandbox.portal.date(Date.parse(entry.CREATED_TIME) - 20 * 60_000);
+			const won = sandbox.portal.getDeal(deal.dealId);
+			won.MOVED_TIME = sandbox.portal.date(Date.parse(String(won.MOVED_TIME)) - 20 * 60_000);
+			const polled = await callPoll(catchUp, { credentials, staticData });
+			const input = (polled?.[0] ?? []).map((i) => i.json as IDataObject);
+			expect(input.map((i) => (i.deal as { id: number }).id)).toEqual([deal.dealId]);
+
+			const before = wazzup.deliveries.length;
+			const engine = await runWorkflow(workflow, { credentials, startNode: 'Catch up missed events', input, dataTables: store });
+			expect(failures(engine)).toEqual([]);
+			expect(wazzup.deliveries.slice(before).map((d) => d.to)).toEqual([deal.phone.slice(1)]);
+			expect(sandbox.portal.getDeal(deal.dealId)[MARKER_FIELD]).toBe(`survey queued ${String(input[0].eventKey)}`);
+			expect(commentsOf(deal.dealId)).toEqual([expect.stringMatching(/^NPS: опрос отправлен клиенту /)]);
+
+			// The held-back event arrives after all: the marker (same key) stops it at the trigger.
+			const late = await callWebhook(node(workflow, 'Deal won'), { rawBody: lateEvent.replace(/ts=\d+/, `ts=${Math.floor(Date.now() / 1000)}`) }, { credentials, dataTables: store });
+			expect(late.status).toBe(200);
+			expect(late.result.workflowData?.[0] ?? []).toEqual([]);
+			expect(wazzup.deliveries.slice(before)).toHaveLength(1);
 		});
 	});
 
