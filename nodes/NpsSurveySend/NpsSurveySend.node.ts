@@ -1,3 +1,5 @@
+import { randomBytes } from 'crypto';
+
 import {
 	type ICredentialsDecrypted,
 	type ICredentialTestFunctions,
@@ -13,10 +15,11 @@ import {
 } from 'n8n-workflow';
 
 import type { ChannelAdapter, SurveyMessage } from '../shared/channels/types';
+import { dataTableApi, type DataTableRowFilter } from '../shared/n8n/dataTableApi';
 import { errorItemJson, toNodeError } from '../shared/n8n/errors';
 import { signingCredential } from '../shared/n8n/signing';
 import { normalizePhone, type PhoneCountry } from '../shared/phone';
-import { SurveyLedger, type LedgerStore } from '../shared/survey/ledger';
+import { CLAIM_TABLE_NAME, SurveyLedger, TicketLedgerStore, type ClaimTable, type LedgerStore } from '../shared/survey/ledger';
 import { computeSendAt, timeZoneFor, type SendPlan } from '../shared/survey/schedule';
 import { sendSurveys, type SurveyJob, type SurveyOutcome } from '../shared/survey/send';
 import {
@@ -71,6 +74,32 @@ function n8nLedgerStore(ctx: IExecuteFunctions, maxEntries: number): LedgerStore
 	};
 }
 
+/**
+ * The claims data table as the ledger's store (queue mode): n8n's de-duplication helpers read and
+ * write their list whole, so two workers may both take one survey; tickets in a table cannot.
+ */
+async function claimTableStore(ctx: IExecuteFunctions, tableName: string): Promise<LedgerStore> {
+	const api = await dataTableApi(ctx, tableName, 'dataTable:list, dataTableRow:read, dataTableRow:create and dataTableRow:delete');
+	const { id } = await api.findTable(tableName);
+	const anyOf = (keys: string[]): DataTableRowFilter => ({ type: 'or', filters: keys.map((key) => ({ columnName: 'claimKey', condition: 'eq' as const, value: key })) });
+	const table: ClaimTable = {
+		async insert(keys, holder) {
+			await api.insert(id, keys.map((claimKey) => ({ claimKey, holder })));
+		},
+		async rowsOf(keys) {
+			const rows = await api.rows(id, { filter: anyOf(keys), sortBy: 'id:asc' });
+			return rows.map((row) => ({ id: Number(row.id), claimKey: String(row.claimKey ?? ''), holder: String(row.holder ?? '') }));
+		},
+		async remove(keys, holder) {
+			// One request per key: n8n's filter is all-and or all-or, and this needs key AND holder.
+			for (const key of keys) {
+				await api.delete(id, { type: 'and', filters: [{ columnName: 'claimKey', condition: 'eq', value: key }, { columnName: 'holder', condition: 'eq', value: holder }] });
+			}
+		},
+	};
+	return new TicketLedgerStore(table, `${ctx.getExecutionId() ?? 'run'}:${randomBytes(6).toString('hex')}`);
+}
+
 export class NpsSurveySend implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'NPS Survey Send',
@@ -95,6 +124,8 @@ export class NpsSurveySend implements INodeType {
 			{ name: 'smscApi', required: false, displayOptions: { show: { operation: ['send'], channels: ['smsc'] } } },
 			{ name: 'npsTwilioApi', required: false, displayOptions: { show: { operation: ['send'], channels: ['twilio'] } } },
 			{ name: 'npsTelegramBotApi', required: false, displayOptions: { show: { operation: ['send'], channels: ['telegram'] } } },
+			// Queue mode: the claims data table, read and written through n8n's API.
+			{ name: 'npsBranchTableApi', required: true, displayOptions: { show: { operation: ['send', 'render'], remember: [true], ledgerStore: ['dataTable'] } } },
 		],
 		properties: surveySendProperties,
 	};
@@ -176,7 +207,9 @@ export class NpsSurveySend implements INodeType {
 		const options = this.getNodeParameter('options', 0, {}) as { ledgerSize?: number; respectQuietHours?: boolean };
 		const ledger = remember
 			? new SurveyLedger(
-					n8nLedgerStore(this, Math.max(1000, Number(options.ledgerSize ?? 100_000))),
+					this.getNodeParameter('ledgerStore', 0, 'n8n') === 'dataTable'
+						? await claimTableStore(this, text(this.getNodeParameter('claimTableName', 0, CLAIM_TABLE_NAME)) || CLAIM_TABLE_NAME)
+						: n8nLedgerStore(this, Math.max(1000, Number(options.ledgerSize ?? 100_000))),
 					{ survey, contactWindowDays: Number(this.getNodeParameter('contactWindowDays', 0, 30)) },
 					`${this.getWorkflow().id ?? ''}:${this.getNode().id}`,
 				)

@@ -417,6 +417,33 @@ const onceProperties: INodeProperties[] = [
 		description: 'Whether to keep who was surveyed in n8n\'s database: one survey per deal, none to the same contact inside the days below. Turn off only for tests.',
 	},
 	{
+		displayName: 'Keep Surveys In',
+		name: 'ledgerStore',
+		type: 'options',
+		options: [
+			{
+				name: 'Execution Database (One Process)',
+				value: 'n8n',
+				description: 'Nothing to set up. Right for one n8n process; with several workers (queue mode) two of them may both take the same survey.',
+			},
+			{
+				name: 'A Data Table (Queue Mode)',
+				value: 'dataTable',
+				description: 'Each survey is claimed in a data table, safe with any number of workers. Needs the table and the NPS Branch Table API credential.',
+			},
+		],
+		default: 'n8n',
+		displayOptions: { show: { operation: ['send', 'render'], remember: [true] } },
+	},
+	{
+		displayName: 'Claims Table Name',
+		name: 'claimTableName',
+		type: 'string',
+		default: 'NPS survey claims',
+		displayOptions: { show: { operation: ['send', 'render'], remember: [true], ledgerStore: ['dataTable'] } },
+		description: 'A data table with the text columns claimKey and holder. The API key needs the scopes dataTable:list, dataTableRow:read, dataTableRow:create and dataTableRow:delete.',
+	},
+	{
 		displayName: 'No New Survey Within (Days)',
 		name: 'contactWindowDays',
 		type: 'number',

@@ -19,6 +19,7 @@ import { startTelegramSandbox, type TelegramSandbox } from '../sandbox/channels/
 import { startWazzupSandbox, type WazzupSandbox } from '../sandbox/channels/wazzup';
 import { normalizePhone } from '../../nodes/shared/phone';
 import { BRANCH_TABLE_COLUMNS, BRANCH_TABLE_NAME } from '../../nodes/shared/survey/branchSettings';
+import { CLAIM_TABLE_COLUMNS, CLAIM_TABLE_NAME } from '../../nodes/shared/survey/ledger';
 import { signingKeysFrom, tokenFromUrl, verifyToken, type SigningKeys } from '../../nodes/shared/survey/token';
 import { REPO_ROOT, startN8n, type RunningN8n } from './n8n';
 
@@ -178,8 +179,12 @@ export interface StackOptions {
 	customRate?: { requestsPerSecond: number; burst: number };
 	/** Contacts in the seeded portal (default: one per deal, at most 5,000). */
 	contacts?: number;
+	/** Changes a template before it is imported (e.g. the scale suite polls every minute instead of every 10). */
+	adjustTemplate?: (file: string, workflow: TemplateWorkflow) => void;
 	/** Another n8n than the default single process (queue mode: webhooks served by `webhookBaseUrl`). */
 	startN8n?: () => Promise<RunningN8n & { webhookBaseUrl?: string }>;
+	/** Changes the NPS branches table rows before they are inserted (default: `branchRows` as they are). */
+	rows?: (rows: Array<Record<string, unknown>>, branches: SeedBranch[]) => Array<Record<string, unknown>>;
 }
 
 export async function startNpsStack(options: StackOptions = {}): Promise<NpsStack> {
@@ -217,9 +222,12 @@ export async function startNpsStack(options: StackOptions = {}): Promise<NpsStac
 		// The data table, as a non-developer would fill it in (Overview → Data tables).
 		const table = await running.api<{ id: string }>('POST', '/data-tables', { name: BRANCH_TABLE_NAME, columns: BRANCH_TABLE_COLUMNS.map(({ name, type }) => ({ name, type })) });
 		if (table.status !== 200 && table.status !== 201) throw new Error(`Creating the data table: HTTP ${table.status} ${JSON.stringify(table.body)}`);
-		const rows = branchRows(sandbox.seeded.branches);
+		const rows = options.rows ? options.rows(branchRows(sandbox.seeded.branches), sandbox.seeded.branches) : branchRows(sandbox.seeded.branches);
 		const inserted = await running.api('POST', `/data-tables/${table.body.id}/rows`, { data: rows, returnType: 'count' });
 		if (inserted.status !== 200 && inserted.status !== 201) throw new Error(`Filling the data table: HTTP ${inserted.status} ${JSON.stringify(inserted.body)}`);
+		// Where NPS Survey Send claims each survey (queue mode safe): empty, two text columns.
+		const claims = await running.api('POST', '/data-tables', { name: CLAIM_TABLE_NAME, columns: CLAIM_TABLE_COLUMNS.map(({ name, type }) => ({ name, type })) });
+		if (claims.status !== 200 && claims.status !== 201) throw new Error(`Creating the claims table: HTTP ${claims.status} ${JSON.stringify(claims.body)}`);
 		log(`Data table "${BRANCH_TABLE_NAME}": ${rows.length} branches (${[...new Set(rows.map((r) => r.city))].join(', ')})`);
 
 		// Credentials, named as the templates name them.
@@ -261,6 +269,7 @@ export async function startNpsStack(options: StackOptions = {}): Promise<NpsStac
 		const order = [...wanted].sort((a, b) => rank(a) - rank(b));
 		for (const file of order) {
 			const template = prepareTemplate(readTemplate(file), credentials, replacements);
+			options.adjustTemplate?.(file, template);
 			const errorWorkflow = workflows['06-errors.json'];
 			const body = {
 				name: template.name,

@@ -9,16 +9,15 @@ import {
 	type IDataObject,
 	type IDisplayOptions,
 	type IExecuteFunctions,
-	type IHttpRequestOptions,
 	type INodeProperties,
 	type IWebhookFunctions,
-	NodeOperationError,
 } from 'n8n-workflow';
 
 import { BRANCH_TABLE_NAME, branchesFromRows, TableCache } from '../survey/branchSettings';
 import type { BranchLinks } from '../survey/reviewLinks';
+import { BRANCH_TABLE_CREDENTIAL, dataTableApi } from './dataTableApi';
 
-export const BRANCH_TABLE_CREDENTIAL = 'npsBranchTableApi';
+export { BRANCH_TABLE_CREDENTIAL };
 
 /** Where the branches come from; `show` limits it (and what depends on it) to some of the node's modes. */
 export function branchSourceProperties(show?: IDisplayOptions['show']): INodeProperties[] {
@@ -135,46 +134,10 @@ export function clearBranchTableCache(): void {
 	tables.clear();
 }
 
-const PAGE = 250;
-
-function apiProblem(status: number | undefined): string {
-	if (status === 401) return 'n8n refused the API key of the NPS Branch Table credential: it is wrong, expired or deleted';
-	if (status === 403) return 'The API key may not read data tables: give it the dataTable:list and dataTableRow:read scopes';
-	if (status === 404) return 'Check the Base URL of the NPS Branch Table credential: it must be this n8n\'s own address, without /api/v1';
-	return 'Check the Base URL of the NPS Branch Table credential and that n8n can reach itself there';
-}
-
 async function readDataTable(ctx: IExecuteFunctions | IWebhookFunctions, tableName: string): Promise<BranchLinks[]> {
-	const credentials = await ctx.getCredentials(BRANCH_TABLE_CREDENTIAL);
-	const base = `${String(credentials.baseUrl ?? '').trim().replace(/\/+$/, '')}/api/v1`;
-	const get = async (url: string, qs: IDataObject): Promise<{ data?: IDataObject[]; nextCursor?: string | null }> => {
-		const options: IHttpRequestOptions = { method: 'GET', url: `${base}${url}`, qs, json: true, timeout: 10_000 };
-		try {
-			return (await ctx.helpers.httpRequestWithAuthentication.call(ctx, BRANCH_TABLE_CREDENTIAL, options)) as { data?: IDataObject[]; nextCursor?: string | null };
-		} catch (error) {
-			// A fresh error: n8n hands back its own (generic) one when given one, and this one must name the table.
-			const status = Number((error as { httpCode?: unknown }).httpCode ?? (error as { cause?: { status?: unknown } }).cause?.status ?? 0) || undefined;
-			throw new NodeOperationError(ctx.getNode(), `Could not read the data table "${tableName}" through the n8n API${status ? ` (HTTP ${status})` : ''}`, {
-				description: apiProblem(status),
-			});
-		}
-	};
-	const listed = await get('/data-tables', { filter: JSON.stringify({ name: tableName }), limit: 50 });
-	const table = (listed.data ?? []).find((t) => String(t.name ?? '').toLowerCase() === tableName.toLowerCase());
-	if (!table) {
-		throw new NodeOperationError(ctx.getNode(), `No data table named "${tableName}"`, {
-			description: 'Create it in n8n (Overview → Data tables) with the columns the README lists, or check the name and that the API key\'s project can see it',
-		});
-	}
-	const rows: IDataObject[] = [];
-	let cursor: string | undefined;
-	for (let page = 0; page < 200; page++) {
-		const answer = await get(`/data-tables/${encodeURIComponent(String(table.id))}/rows`, cursor ? { cursor } : { limit: PAGE });
-		rows.push(...(answer.data ?? []));
-		if (!answer.nextCursor) break;
-		cursor = answer.nextCursor;
-	}
-	return branchesFromRows(rows);
+	const api = await dataTableApi(ctx, tableName, 'dataTable:list and dataTableRow:read');
+	const table = await api.findTable(tableName);
+	return branchesFromRows(await api.rows(table.id));
 }
 
 /** The branches from the chosen source (webhook contexts read without an item index). */

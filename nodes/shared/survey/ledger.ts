@@ -151,3 +151,81 @@ export class MemoryLedgerStore implements LedgerStore {
 		for (const key of keys) this.keys.delete(key);
 	}
 }
+
+/** The data table the queue-mode store keeps its tickets in (templates, README, test stacks). */
+export const CLAIM_TABLE_NAME = 'NPS survey claims';
+export const CLAIM_TABLE_COLUMNS: ReadonlyArray<{ name: 'claimKey' | 'holder'; type: 'string'; what: string }> = [
+	{ name: 'claimKey', type: 'string', what: 'what is claimed: d:<survey>:<deal ID>, or c:<contact>:<day number> for the contact window' },
+	{ name: 'holder', type: 'string', what: 'who claimed it: the execution ID and a random part' },
+];
+
+/** A claim row: who asked for a key, in the order the database numbered the asks. */
+export interface ClaimTicket {
+	id: number;
+	claimKey: string;
+	holder: string;
+}
+
+/** A table where rows get increasing ids (an n8n data table): all the ticket store needs. */
+export interface ClaimTable {
+	/** Adds one row per key for this holder. */
+	insert(keys: string[], holder: string): Promise<void>;
+	/** Every row of these keys (any holder). */
+	rowsOf(keys: string[]): Promise<ClaimTicket[]>;
+	/** Deletes this holder's rows of these keys. */
+	remove(keys: string[], holder: string): Promise<void>;
+}
+
+/**
+ * A ledger store that stays right when several processes claim at once (n8n queue mode: workers on
+ * several machines). n8n's de-duplication helpers read the list, add to it and write it back
+ * whole, so two workers claiming together can both see a key as new, or overwrite each other's
+ * keys. Here each claimant adds its own row (a ticket) and then reads the key's rows: the lowest id
+ * holds the key. The database numbers the rows, so every claimant that reads after its own insert
+ * agrees on the winner; a loser takes its ticket back.
+ */
+export class TicketLedgerStore implements LedgerStore {
+	constructor(
+		private readonly table: ClaimTable,
+		/** Unique per claimant (an execution, plus randomness). */
+		private readonly holder: string,
+	) {}
+
+	async checkAndRecord(keys: string[]): Promise<{ seen: Set<string> }> {
+		const unique = [...new Set(keys)];
+		if (unique.length === 0) return { seen: new Set() };
+		await this.table.insert(unique, this.holder);
+		const first = new Map<string, ClaimTicket>();
+		for (const ticket of await this.table.rowsOf(unique)) {
+			const held = first.get(ticket.claimKey);
+			if (!held || ticket.id < held.id) first.set(ticket.claimKey, ticket);
+		}
+		const seen = new Set(unique.filter((key) => first.get(key)?.holder !== this.holder));
+		if (seen.size > 0) await this.table.remove([...seen], this.holder);
+		return { seen };
+	}
+
+	async forget(keys: string[]): Promise<void> {
+		if (keys.length > 0) await this.table.remove([...new Set(keys)], this.holder);
+	}
+}
+
+/** A claim table in memory (tests): ids in insertion order, like a database's. */
+export class MemoryClaimTable implements ClaimTable {
+	readonly rows: ClaimTicket[] = [];
+	private nextId = 1;
+
+	async insert(keys: string[], holder: string): Promise<void> {
+		for (const claimKey of keys) this.rows.push({ id: this.nextId++, claimKey, holder });
+	}
+
+	async rowsOf(keys: string[]): Promise<ClaimTicket[]> {
+		const wanted = new Set(keys);
+		return this.rows.filter((row) => wanted.has(row.claimKey)).map((row) => ({ ...row }));
+	}
+
+	async remove(keys: string[], holder: string): Promise<void> {
+		const gone = new Set(keys);
+		for (let i = this.rows.length - 1; i >= 0; i--) if (this.rows[i].holder === holder && gone.has(this.rows[i].claimKey)) this.rows.splice(i, 1);
+	}
+}

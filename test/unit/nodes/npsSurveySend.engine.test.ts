@@ -10,6 +10,7 @@ import { DateTime } from 'luxon';
 
 import { startSmscSandbox, type SmscSandbox } from '../../sandbox/channels/smsc';
 import { startWazzupSandbox, type WazzupSandbox } from '../../sandbox/channels/wazzup';
+import { DataTableStore, startDataTableApi } from '../../support/dataTables';
 import { PACKAGE, runWorkflow, testDeduplication } from '../../support/engine';
 import { signingKeysFrom, tokenFromUrl, verifyToken } from '../../../nodes/shared/survey/token';
 
@@ -139,6 +140,50 @@ describe('NPS Survey Send in the n8n engine', () => {
 		const noWindow = await run({ contactWindowDays: 0 }, [dealItem(302, anna)]);
 		expect(noWindow.output[0].survey).toMatchObject({ status: 'sent' });
 		expect(wazzup.deliveries.slice(before).filter((d) => d.to === '79125550301')).toHaveLength(2);
+	});
+
+	describe('surveys kept in a data table (queue mode)', () => {
+		const API_KEY = ['claims', 'api', 'key', 'for', 'tests'].join('-');
+		let store: DataTableStore;
+		let api: Awaited<ReturnType<typeof startDataTableApi>>;
+		beforeAll(async () => {
+			store = new DataTableStore();
+			api = await startDataTableApi(store, { apiKey: API_KEY });
+		});
+		afterAll(async () => api.close());
+		beforeEach(() => store.clear());
+
+		const viaTable = { ledgerStore: 'dataTable' };
+		const runWithTable = async (input: IDataObject[], parameters: Record<string, unknown> = {}) => {
+			const node = sendNode({ ...viaTable, ...parameters });
+			node.credentials = { ...node.credentials, npsBranchTableApi: { id: 'api', name: 'n8n API' } };
+			const engine = await runWorkflow({ nodes: [start, node], connections }, { credentials: { ...credentials, npsBranchTableApi: { apiKey: API_KEY, baseUrl: api.url } }, input, startNode: START });
+			return { output: engine.output(SEND), error: engine.error(SEND) };
+		};
+
+		it('claims each survey with a ticket row: once per deal, not again to the contact inside the window, nothing in n8n\'s own store', async () => {
+			store.create('NPS survey claims', [{ name: 'claimKey', type: 'string' }, { name: 'holder', type: 'string' }]);
+			const before = wazzup.deliveries.length;
+			const vera = { id: 41, name: 'Вера', phone: '+79125550401' };
+			const first = await runWithTable([dealItem(401, vera), dealItem(401, vera)]);
+			expect(first.error).toBeUndefined();
+			expect(first.output.map((o) => (o.survey as IDataObject).status)).toEqual(['sent', 'skipped']);
+			const [again, otherDeal] = await Promise.all([runWithTable([dealItem(401, vera)]), runWithTable([dealItem(402, vera)])]);
+			expect(again.output[0].survey).toMatchObject({ status: 'skipped', code: 'alreadySurveyed' });
+			expect(otherDeal.output[0].survey).toMatchObject({ status: 'skipped', code: 'throttled' });
+			expect(wazzup.deliveries.slice(before).map((d) => d.to)).toEqual(['79125550401']);
+			// Two rows stay: the deal and the contact's day; the refused runs took their tickets back.
+			const today = Math.floor(Date.now() / 86_400_000);
+			expect(store.rows('NPS survey claims').map((row) => row.claimKey).sort()).toEqual([`c:contact:41:${today}`, 'd:nps:401'].sort());
+			expect(testDeduplication.entries.size).toBe(0);
+		});
+
+		it('sends nothing and names the table when it does not exist', async () => {
+			const before = wazzup.deliveries.length;
+			const { output, error } = await runWithTable([dealItem(403, { id: 42, name: 'Глеб', phone: '+79125550402' })]);
+			expect(wazzup.deliveries.length).toBe(before);
+			expect(error?.message ?? String((output[0]?.survey as IDataObject | undefined)?.reason)).toMatch(/No data table named "NPS survey claims"/);
+		});
 	});
 
 	it('stops on an unknown placeholder before anything is sent, listing the known ones', async () => {

@@ -3,7 +3,7 @@
  * back when nothing was sent, and one claim at a time per store in this process.
  */
 
-import { MemoryLedgerStore, SurveyLedger, type ClaimDecision, type LedgerStore } from '../../../nodes/shared/survey/ledger';
+import { MemoryClaimTable, MemoryLedgerStore, SurveyLedger, TicketLedgerStore, type ClaimDecision, type ClaimTicket, type LedgerStore } from '../../../nodes/shared/survey/ledger';
 
 const DAY = 86_400_000;
 /** Noon of some day, so a few hours either way stay on the same day. */
@@ -318,5 +318,78 @@ describe('SurveyLedger concurrency', () => {
 		).flat();
 		expect(oks(decisions)).toBeGreaterThan(1);
 		expect(store.mostInFlight).toBeGreaterThan(1);
+	});
+});
+
+/** A claim table whose calls take a random while, so claims of several "processes" interleave. */
+class SlowClaimTable extends MemoryClaimTable {
+	private random = 1;
+
+	private async pause(): Promise<void> {
+		this.random = (this.random * 48271) % 2147483647;
+		await roundTrip(this.random % 7);
+	}
+
+	override async insert(keys: string[], holder: string): Promise<void> {
+		await this.pause();
+		await super.insert(keys, holder);
+		await this.pause();
+	}
+
+	override async rowsOf(keys: string[]): Promise<ClaimTicket[]> {
+		await this.pause();
+		return await super.rowsOf(keys);
+	}
+
+	override async remove(keys: string[], holder: string): Promise<void> {
+		await this.pause();
+		await super.remove(keys, holder);
+	}
+}
+
+describe('TicketLedgerStore (queue mode: claims from several processes)', () => {
+	it('grants a deal and a contact exactly once to claims from many processes at once, and keeps no losing tickets', async () => {
+		const table = new SlowClaimTable();
+		// Each claim is another process: another identity (no shared queue) and another holder.
+		const decisions = (
+			await Promise.all(
+				Array.from({ length: 30 }, (_, i) =>
+					ledgerWith(new TicketLedgerStore(table, `worker-${i}`), 30, 'nps', identity()).claim(
+						[
+							{ dealId: 42, contactKey: `contact-${i}` },
+							{ dealId: 100 + i, contactKey: 'anna' },
+						],
+						T0,
+					),
+				),
+			)
+		).flat();
+		expect(oks(decisions)).toBe(2);
+		const today = Math.floor(T0 / DAY);
+		expect(table.rows.map((row) => row.claimKey).sort()).toEqual(
+			expect.arrayContaining(['d:nps:42', `c:anna:${today}`]),
+		);
+		// Only the granted keys stay: the deal's and its contact's today key, and anna's.
+		expect(table.rows.filter((row) => row.claimKey === 'd:nps:42')).toHaveLength(1);
+		expect(table.rows.filter((row) => row.claimKey.startsWith('c:anna:'))).toHaveLength(1);
+		expect(table.rows).toHaveLength(4);
+	});
+
+	it('refuses a deal claimed earlier, throttles a contact surveyed inside the window, and gives claims back on release', async () => {
+		const table = new MemoryClaimTable();
+		const first = ledgerWith(new TicketLedgerStore(table, 'run-1'));
+		const [granted] = await first.claim([{ dealId: 7, contactKey: 'boris' }], T0);
+		expect(granted).toEqual({ ok: true, keys: ['d:nps:7', `c:boris:${Math.floor(T0 / DAY)}`] });
+		const later = ledgerWith(new TicketLedgerStore(table, 'run-2'));
+		const [again, sameContact] = await later.claim([{ dealId: 7 }, { dealId: 8, contactKey: 'boris' }], T0 + 3 * DAY);
+		expect(again).toMatchObject({ ok: false, reason: 'alreadySurveyed' });
+		expect(sameContact).toMatchObject({ ok: false, reason: 'throttled' });
+		expect(table.rows.map((row) => row.holder)).toEqual(['run-1', 'run-1']);
+
+		if (!granted.ok) throw new Error('expected a grant');
+		await first.release(granted.keys);
+		expect(table.rows).toEqual([]);
+		const [afterRelease] = await ledgerWith(new TicketLedgerStore(table, 'run-3')).claim([{ dealId: 7, contactKey: 'boris' }], T0);
+		expect(afterRelease.ok).toBe(true);
 	});
 });

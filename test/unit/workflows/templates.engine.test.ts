@@ -10,6 +10,7 @@ import type { ICredentialDataDecryptedObject, IDataObject, INode } from 'n8n-wor
 
 import { startBitrix24Sandbox, type Bitrix24Sandbox } from '../../sandbox/bitrix24';
 import type { SeedBranch } from '../../sandbox/bitrix24/seed';
+import { CLAIM_TABLE_COLUMNS, CLAIM_TABLE_NAME } from '../../../nodes/shared/survey/ledger';
 import { startSmscSandbox, type SmscSandbox } from '../../sandbox/channels/smsc';
 import { startTelegramSandbox, type TelegramSandbox } from '../../sandbox/channels/telegram';
 import { startWazzupSandbox, type WazzupSandbox } from '../../sandbox/channels/wazzup';
@@ -115,6 +116,7 @@ describe('Workflow templates in the n8n engine', () => {
 		store.create(BRANCH_TABLE_NAME, BRANCH_TABLE_COLUMNS.map(({ name, type }) => ({ name, type })));
 		rows = branchRows(sandbox.seeded.branches);
 		store.insert(BRANCH_TABLE_NAME, rows);
+		store.create(CLAIM_TABLE_NAME, CLAIM_TABLE_COLUMNS.map(({ name, type }) => ({ name, type })));
 		api = await startDataTableApi(store, { apiKey: API_KEY });
 		const outgoing = sandbox.addOutgoingWebhook(`${receiver.url}/events`, ['ONCRMDEALUPDATE']);
 		credentials = {
@@ -285,6 +287,8 @@ describe('Workflow templates in the n8n engine', () => {
 			expect(wazzup.deliveries.at(-1)!.text).toContain(moscow.name);
 			expect(first.output('Send the survey')[0].survey).toMatchObject({ status: 'sent', dealId: deal.dealId });
 			expect(second.output('Send the survey')[0].survey).toMatchObject({ status: 'skipped', code: 'alreadySurveyed' });
+			// Claimed in the data table (queue mode safe), one ticket for the deal.
+			expect(store.rows(CLAIM_TABLE_NAME).filter((row) => row.claimKey === `d:nps:${deal.dealId}`)).toHaveLength(1);
 			// The second run ends quietly: no second comment, no failed execution.
 			expect(ran(second, 'Surveyed before: nothing to do')).toBe(true);
 			expect(commentsOf(deal.dealId)).toHaveLength(1);
