@@ -14,6 +14,12 @@ export interface LedgerStore {
 	 */
 	checkAndRecord(keys: string[]): Promise<{ seen: Set<string> }>;
 	forget(keys: string[]): Promise<void>;
+	/**
+	 * Which of these keys are held, without recording anything. A store that has it is asked about
+	 * the whole contact window first and records only the keys it grants (a ticket store would
+	 * otherwise write and delete a row per window day).
+	 */
+	peek?(keys: string[]): Promise<Set<string>>;
 }
 
 export interface SurveyClaimRequest {
@@ -94,37 +100,68 @@ export class SurveyLedger {
 		}
 		if (asked.size === 0) return [];
 		return this.serial.run(async () => {
+			if (this.store.peek) return await this.claimPeekingFirst(requests, asked, today, windowKeys);
 			const { seen } = await this.store.checkAndRecord([...asked]);
-			const keep = new Set<string>();
-			const claimedContacts = new Set<string>();
-			const claimedDeals = new Set<number>();
-			const decisions = requests.map((request): ClaimDecision => {
-				const dealKey = this.dealKey(request.dealId);
-				if (seen.has(dealKey) || claimedDeals.has(request.dealId)) {
-					return { ok: false, reason: 'alreadySurveyed', message: `deal ${request.dealId} already got this survey (${this.options.survey})` };
-				}
-				if (request.contactKey && windowDays > 0) {
-					const recent = windowKeys(request.contactKey).findIndex((key) => seen.has(key));
-					if (recent >= 0 || claimedContacts.has(request.contactKey)) {
-						const ago = recent >= 0 ? (recent === 0 ? 'today' : `${recent} day(s) ago`) : 'in this same batch';
-						return {
-							ok: false,
-							reason: 'throttled',
-							message: `contact ${request.contactKey} was surveyed ${ago}; no new survey inside ${windowDays} days`,
-						};
-					}
-					claimedContacts.add(request.contactKey);
-				}
-				claimedDeals.add(request.dealId);
-				const keys = [dealKey, ...(request.contactKey && windowDays > 0 ? [dayKey(request.contactKey, today)] : [])];
-				for (const key of keys) keep.add(key);
-				return { ok: true, keys };
-			});
+			const { decisions, keep } = this.decide(requests, seen, today, windowKeys);
 			// The store recorded every new key it was asked about; only the granted claims stay.
 			const undo = [...asked].filter((key) => !seen.has(key) && !keep.has(key));
 			if (undo.length > 0) await this.store.forget(undo);
 			return decisions;
 		});
+	}
+
+	/** Decides a batch in order from the keys already held. */
+	private decide(requests: SurveyClaimRequest[], seen: Set<string>, today: number, windowKeys: (contactKey: string) => string[]): { decisions: ClaimDecision[]; keep: Set<string> } {
+		const windowDays = Math.max(0, Math.floor(this.options.contactWindowDays));
+		const keep = new Set<string>();
+		const claimedContacts = new Set<string>();
+		const claimedDeals = new Set<number>();
+		const decisions = requests.map((request): ClaimDecision => {
+			const dealKey = this.dealKey(request.dealId);
+			if (seen.has(dealKey) || claimedDeals.has(request.dealId)) {
+				return { ok: false, reason: 'alreadySurveyed', message: `deal ${request.dealId} already got this survey (${this.options.survey})` };
+			}
+			if (request.contactKey && windowDays > 0) {
+				const recent = windowKeys(request.contactKey).findIndex((key) => seen.has(key));
+				if (recent >= 0 || claimedContacts.has(request.contactKey)) {
+					const ago = recent >= 0 ? (recent === 0 ? 'today' : `${recent} day(s) ago`) : 'in this same batch';
+					return {
+						ok: false,
+						reason: 'throttled',
+						message: `contact ${request.contactKey} was surveyed ${ago}; no new survey inside ${windowDays} days`,
+					};
+				}
+				claimedContacts.add(request.contactKey);
+			}
+			claimedDeals.add(request.dealId);
+			const keys = [dealKey, ...(request.contactKey && windowDays > 0 ? [dayKey(request.contactKey, today)] : [])];
+			for (const key of keys) keep.add(key);
+			return { ok: true, keys };
+		});
+		return { decisions, keep };
+	}
+
+	/**
+	 * Stores that can peek: read the whole window, then record only the granted keys. A key another
+	 * claimant took in between is refused now, and that request's other keys are given back.
+	 */
+	private async claimPeekingFirst(requests: SurveyClaimRequest[], asked: Set<string>, today: number, windowKeys: (contactKey: string) => string[]): Promise<ClaimDecision[]> {
+		const held = await this.store.peek!([...asked]);
+		const { decisions, keep } = this.decide(requests, held, today, windowKeys);
+		if (keep.size === 0) return decisions;
+		const { seen } = await this.store.checkAndRecord([...keep]);
+		if (seen.size === 0) return decisions;
+		const giveBack: string[] = [];
+		const raced = decisions.map((decision, index): ClaimDecision => {
+			if (!decision.ok || !decision.keys.some((key) => seen.has(key))) return decision;
+			giveBack.push(...decision.keys.filter((key) => !seen.has(key)));
+			const dealTaken = seen.has(this.dealKey(requests[index].dealId));
+			return dealTaken
+				? { ok: false, reason: 'alreadySurveyed', message: `deal ${requests[index].dealId} was just claimed by another run (${this.options.survey})` }
+				: { ok: false, reason: 'throttled', message: `contact ${requests[index].contactKey} was just claimed by another run; no new survey inside ${Math.floor(this.options.contactWindowDays)} days` };
+		});
+		if (giveBack.length > 0) await this.store.forget(giveBack);
+		return raced;
 	}
 
 	/** Gives claims back when nothing was sent (no reachable channel), so a later run may survey. */
@@ -207,6 +244,10 @@ export class TicketLedgerStore implements LedgerStore {
 
 	async forget(keys: string[]): Promise<void> {
 		if (keys.length > 0) await this.table.remove([...new Set(keys)], this.holder);
+	}
+
+	async peek(keys: string[]): Promise<Set<string>> {
+		return new Set((await this.table.rowsOf([...new Set(keys)])).map((ticket) => ticket.claimKey));
 	}
 }
 

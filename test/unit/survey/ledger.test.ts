@@ -375,6 +375,17 @@ describe('TicketLedgerStore (queue mode: claims from several processes)', () => 
 		expect(table.rows).toHaveLength(4);
 	});
 
+	it('reads the 30-day window and writes only the granted keys: three table calls for a granted survey, no deletes', async () => {
+		const table = new MemoryClaimTable();
+		const calls = { insert: jest.spyOn(table, 'insert'), rowsOf: jest.spyOn(table, 'rowsOf'), remove: jest.spyOn(table, 'remove') };
+		const [granted] = await ledgerWith(new TicketLedgerStore(table, 'run-1')).claim([{ dealId: 9, contactKey: 'dina' }], T0);
+		expect(granted.ok).toBe(true);
+		expect(calls.insert).toHaveBeenCalledTimes(1);
+		expect(calls.insert.mock.calls[0][0]).toHaveLength(2);
+		expect(calls.rowsOf).toHaveBeenCalledTimes(2);
+		expect(calls.remove).not.toHaveBeenCalled();
+	});
+
 	it('refuses a deal claimed earlier, throttles a contact surveyed inside the window, and gives claims back on release', async () => {
 		const table = new MemoryClaimTable();
 		const first = ledgerWith(new TicketLedgerStore(table, 'run-1'));
