@@ -1,9 +1,10 @@
 import type { IAuthenticateGeneric, ICredentialTestRequest, ICredentialType, Icon, INodeProperties } from 'n8n-workflow';
 
 /**
- * Read access to this n8n's own "NPS branches" data table, for the webhook nodes (the survey page's
- * review buttons, the review-link redirects): n8n gives a community node no direct way to read a
- * data table, so they read it through n8n's public API with an API key.
+ * This n8n's own data tables through its public API with an API key: the "NPS branches" table for the
+ * webhook nodes (the survey page's review buttons, the review-link redirects) and the "NPS survey
+ * claims" table of NPS Survey Send in queue mode. n8n gives a community node no direct way to a data
+ * table.
  */
 export class NpsBranchTableApi implements ICredentialType {
 	name = 'npsBranchTableApi';
@@ -17,7 +18,7 @@ export class NpsBranchTableApi implements ICredentialType {
 	properties: INodeProperties[] = [
 		{
 			displayName:
-				'In n8n open Settings → n8n API, create an API key (the scopes dataTable:list and dataTableRow:read are enough) and paste it here. Base URL: how this n8n reaches itself.',
+				'In n8n open Settings → n8n API, create an API key and paste it here: the scopes dataTable:list and dataTableRow:read to read the NPS branches table, and dataTableRow:create and dataTableRow:delete when NPS Survey Send keeps its claims in a data table (queue mode). Base URL: how this n8n reaches itself.',
 			name: 'notice',
 			type: 'notice',
 			default: '',
