@@ -94,6 +94,8 @@ const BASE_NODES: Record<string, string> = {
 	'n8n-nodes-base.wait': 'Wait/Wait.node.js',
 	'n8n-nodes-base.respondToWebhook': 'RespondToWebhook/RespondToWebhook.node.js',
 	'n8n-nodes-base.errorTrigger': 'ErrorTrigger/ErrorTrigger.node.js',
+	'n8n-nodes-base.executeWorkflow': 'ExecuteWorkflow/ExecuteWorkflow/ExecuteWorkflow.node.js',
+	'n8n-nodes-base.executeWorkflowTrigger': 'ExecuteWorkflow/ExecuteWorkflowTrigger/ExecuteWorkflowTrigger.node.js',
 	'n8n-nodes-base.scheduleTrigger': 'Schedule/ScheduleTrigger.node.js',
 	'n8n-nodes-base.stopAndError': 'StopAndError/StopAndError.node.js',
 	'n8n-nodes-base.filter': 'Filter/Filter.node.js',
@@ -264,6 +266,8 @@ export interface EngineRun {
 	run: IRun;
 	/** Output items (json only) of a node's first run, first output. */
 	output(nodeName: string, outputIndex?: number): Array<Record<string, unknown>>;
+	/** Runs this one started of the workflow itself (Execute Workflow, one per item), finished. */
+	subRuns?: EngineRun[];
 	/** The error a node ended with, if any. */
 	error(nodeName: string): (Error & { description?: string; context?: Record<string, unknown> }) | undefined;
 }
@@ -452,7 +456,18 @@ export async function runWorkflow(
 	let resolveRun: (run: IRun) => void = () => undefined;
 	const finished = new Promise<IRun>((resolve) => (resolveRun = resolve));
 	hooks.addHandler('workflowExecuteAfter', (run) => resolveRun(run));
-	const additionalData = makeAdditionalData(options.credentials ?? {}, { hooks, ...dataTableAdditionalData(options.dataTables) });
+	// A workflow may call itself (Execute Workflow → its own Execute Workflow Trigger, one run per item):
+	// those runs are engine runs too, awaited before this one returns.
+	const subRuns: Array<Promise<EngineRun>> = [];
+	const executeWorkflow = async (info: { id?: string }, _data: unknown, call: { inputData?: INodeExecutionData[]; doNotWaitToFinish?: boolean }) => {
+		const trigger = workflow.nodes.find((node) => node.type === 'n8n-nodes-base.executeWorkflowTrigger');
+		if (info.id !== 'test' || !trigger) throw new Error('the test engine runs only the workflow itself as a sub-workflow');
+		const sub = runWorkflow(workflow, { ...options, startNode: trigger.name, input: (call.inputData ?? []).map((item) => item.json) });
+		subRuns.push(sub);
+		if (call.doNotWaitToFinish) return { executionId: `sub-${subRuns.length}`, data: [null] };
+		return { executionId: `sub-${subRuns.length}`, data: [((await sub).run.data.resultData.runData[(await sub).run.data.resultData.lastNodeExecuted ?? '']?.[0]?.data?.main?.[0] ?? [])] };
+	};
+	const additionalData = makeAdditionalData(options.credentials ?? {}, { hooks, executeWorkflow, ...dataTableAdditionalData(options.dataTables) });
 
 	const start = options.startNode ? instance.getNode(options.startNode) : instance.getStartNode();
 	if (!start) throw new Error('The workflow has no start node');
@@ -468,8 +483,10 @@ export async function runWorkflow(
 	} as unknown as IRunExecutionData;
 	await new WorkflowExecute(additionalData, options.mode ?? 'manual', runExecutionData).processRunExecutionData(instance);
 	const run = await finished;
+	const subs = await Promise.all(subRuns);
 	return {
 		run,
+		subRuns: subs,
 		output: (nodeName, outputIndex = 0) => (run.data.resultData.runData[nodeName]?.[0]?.data?.main?.[outputIndex] ?? []).map((item) => item.json),
 		error: (nodeName) => run.data.resultData.runData[nodeName]?.[0]?.error as EngineRun['error'] extends (n: string) => infer R ? R : never,
 	};

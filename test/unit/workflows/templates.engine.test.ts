@@ -314,7 +314,11 @@ describe('Workflow templates in the n8n engine', () => {
 			expect(input.map((i) => (i.deal as { id: number }).id)).toEqual([deal.dealId]);
 
 			const before = wazzup.deliveries.length;
-			const engine = await runWorkflow(workflow, { credentials, startNode: 'Catch up missed events', input, dataTables: store });
+			const parent = await runWorkflow(workflow, { credentials, startNode: 'Catch up missed events', input, dataTables: store });
+			// One run of this same workflow per caught-up deal: each waits for its own send time.
+			expect(failures(parent)).toEqual([]);
+			expect(parent.subRuns).toHaveLength(1);
+			const engine = parent.subRuns![0];
 			expect(failures(engine)).toEqual([]);
 			expect(wazzup.deliveries.slice(before).map((d) => d.to)).toEqual([deal.phone.slice(1)]);
 			expect(sandbox.portal.getDeal(deal.dealId)[MARKER_FIELD]).toBe(`survey queued ${String(input[0].eventKey)}`);
