@@ -7,6 +7,8 @@
  * into a message, a log line or an n8n execution.
  */
 
+import { knownNetworkFailure } from './transport';
+
 export type Bitrix24ErrorKind =
 	| 'auth' // wrong webhook code / token, or an expired token that could not be refreshed
 	| 'accessDenied' // the user behind the credential lacks a right, a scope or a plan feature
@@ -83,18 +85,6 @@ const CODE_KIND: Record<string, Bitrix24ErrorKind> = {
 	ECONNABORTED: 'timeout',
 };
 
-const NETWORK_WORDS: Record<string, string> = {
-	ECONNREFUSED: 'connection refused',
-	ECONNRESET: 'connection reset',
-	ENOTFOUND: 'host not found',
-	EAI_AGAIN: 'host lookup failed',
-	ETIMEDOUT: 'timed out',
-	ESOCKETTIMEDOUT: 'timed out',
-	ECONNABORTED: 'timed out',
-	EHOSTUNREACH: 'host unreachable',
-	ENETUNREACH: 'network unreachable',
-	ENETWORK: 'network failure',
-};
 
 export function classifyBitrix24Error(
 	code: string,
@@ -169,7 +159,7 @@ export class Bitrix24Error extends Error {
 		const what = details.command ? `${details.method} (batch command "${details.command}")` : details.method;
 		const said = details.description && details.description !== details.code ? `: ${details.description}` : '';
 		// Network codes are said in words: n8n replaces any message that names one with stock text.
-		const code = NETWORK_WORDS[details.code] ?? (details.code || 'no code');
+		const code = knownNetworkFailure(details.code)?.words ?? (details.code || 'no code');
 		const tag = [code, details.httpStatus ? `HTTP ${details.httpStatus}` : ''].filter(Boolean).join(', ');
 		super(`Bitrix24 ${what} failed: ${plainWords(resolvedKind, details)}${said} [${tag}]`);
 		this.name = 'Bitrix24Error';

@@ -56,6 +56,35 @@ export function isTimeoutCode(code: string): boolean {
 	return TIMEOUT_CODES.has(code);
 }
 
+/** Network failures in words, and as codes without n8n's trigger words. */
+const NETWORK_FAILURES: Record<string, { words: string; code: string }> = {
+	ECONNREFUSED: { words: 'connection refused', code: 'CONNECTION_REFUSED' },
+	ECONNRESET: { words: 'connection reset', code: 'CONNECTION_RESET' },
+	EPIPE: { words: 'connection reset', code: 'CONNECTION_RESET' },
+	ENOTFOUND: { words: 'host not found', code: 'HOST_NOT_FOUND' },
+	EAI_AGAIN: { words: 'host lookup failed', code: 'HOST_LOOKUP_FAILED' },
+	ETIMEDOUT: { words: 'timed out', code: 'TIMED_OUT' },
+	ESOCKETTIMEDOUT: { words: 'timed out', code: 'TIMED_OUT' },
+	ECONNABORTED: { words: 'timed out', code: 'TIMED_OUT' },
+	EHOSTUNREACH: { words: 'host unreachable', code: 'HOST_UNREACHABLE' },
+	ENETUNREACH: { words: 'network unreachable', code: 'NETWORK_UNREACHABLE' },
+	ENETWORK: { words: 'network failure', code: 'NETWORK_FAILURE' },
+};
+
+/**
+ * A Node network error code (ECONNRESET…) said in words and as a code of our own. n8n replaces the
+ * whole message of an error that merely contains such a code with a generic sentence, which would
+ * drop the deal and the reason from it (a Stop and Error built from a survey's code and reason).
+ */
+export function networkFailure(code: string): { words: string; code: string } {
+	return knownNetworkFailure(code) ?? { words: 'network failure', code: 'NETWORK_FAILURE' };
+}
+
+/** The same for a code known to be a network failure; undefined for anything else (Bitrix24's own codes). */
+export function knownNetworkFailure(code: string): { words: string; code: string } | undefined {
+	return Object.prototype.hasOwnProperty.call(NETWORK_FAILURES, code) ? NETWORK_FAILURES[code] : undefined;
+}
+
 /**
  * Turns whatever a transport threw into a TransportError without keeping its message, which may
  * hold the request URL (and so the webhook secret).
@@ -72,5 +101,5 @@ export function toTransportError(error: unknown): TransportError {
 					? 'ETIMEDOUT'
 					: 'ENETWORK';
 	const sent = !NOT_SENT_CODES.has(code);
-	return new TransportError(code, sent, `network error ${code}`);
+	return new TransportError(code, sent, `network error: ${networkFailure(code).words}`);
 }

@@ -5,7 +5,7 @@
  * the sandbox credential).
  */
 
-import { TransportError } from '../bitrix24/transport';
+import { knownNetworkFailure, TransportError } from '../bitrix24/transport';
 
 export type ChannelName = 'wazzup' | 'chat2desk' | 'whatsappCloud' | 'smsc' | 'twilio' | 'telegram';
 
@@ -127,12 +127,14 @@ export function field(body: unknown, ...path: string[]): unknown {
 
 /** The outcome for a request that got no HTTP answer. */
 export function transportOutcome(error: unknown): ChannelOutcome {
+	// Never a raw ECONNRESET-style code: n8n would replace a message holding it (see networkFailure).
+	const said = (code: string) => knownNetworkFailure(code) ?? { code, words: code.toLowerCase().replace(/_/g, ' ') };
 	if (error instanceof TransportError && !error.sent) {
-		return { status: 'refused', code: error.code, reason: `could not connect: ${error.message}` };
+		const failure = said(error.code);
+		return { status: 'refused', code: failure.code, reason: `could not connect: ${failure.words}` };
 	}
-	const message = error instanceof Error ? error.message : String(error);
-	const code = error instanceof TransportError ? error.code : 'NO_ANSWER';
-	return { status: 'unknown', code, reason: `no answer from the provider (${message}); the message may have been sent, so it is not sent again` };
+	const failure = error instanceof TransportError ? said(error.code) : { code: 'NO_ANSWER', words: 'no answer' };
+	return { status: 'unknown', code: failure.code, reason: `no answer from the provider (${failure.words}); the message may have been sent, so it is not sent again` };
 }
 
 /** Retry-After (seconds or an HTTP date) in milliseconds, or the fallback. */

@@ -166,7 +166,7 @@ describe('Chat2Desk limits', () => {
 		const sandbox = await startChat2DeskSandbox();
 		const adapter = adapterFor(sandbox);
 		await sandbox.stop();
-		expect(await adapter.send({ phone: '+79121234567' }, survey())).toMatchObject({ status: 'refused', code: 'ECONNREFUSED' });
+		expect(await adapter.send({ phone: '+79121234567' }, survey())).toMatchObject({ status: 'refused', code: 'CONNECTION_REFUSED' });
 	});
 });
 

@@ -138,7 +138,7 @@ test('a stopped server is refused (the connection was never made)', async () => 
 	await gone.stop();
 	const channel = createSmscAdapter(plainHttp(credential(gone.login, gone.password)), { baseUrl: gone.url });
 	const outcome = await channel.send({ phone: '+79121234576' }, message());
-	expect(outcome).toMatchObject({ status: 'refused', code: 'ECONNREFUSED' });
+	expect(outcome).toMatchObject({ status: 'refused', code: 'CONNECTION_REFUSED' });
 	expect(JSON.stringify(outcome)).not.toContain(gone.password);
 });
 

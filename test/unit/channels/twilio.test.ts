@@ -154,7 +154,7 @@ test('a stopped server is refused (the connection was never made)', async () => 
 	const gone = await startTwilioSandbox();
 	await gone.stop();
 	const outcome = await adapter({}, gone).send({ phone: '+79121234576' }, message());
-	expect(outcome).toMatchObject({ status: 'refused', code: 'ECONNREFUSED' });
+	expect(outcome).toMatchObject({ status: 'refused', code: 'CONNECTION_REFUSED' });
 	expect(JSON.stringify(outcome)).not.toContain(gone.authToken);
 });
 

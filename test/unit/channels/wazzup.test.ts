@@ -215,7 +215,7 @@ describe('Wazzup limits and memory', () => {
 		const adapter = adapterFor(sandbox);
 		await sandbox.stop();
 		const outcome = await adapter.send({ phone: '+79121234567' }, survey());
-		expect(outcome).toMatchObject({ status: 'refused', code: 'ECONNREFUSED' });
+		expect(outcome).toMatchObject({ status: 'refused', code: 'CONNECTION_REFUSED' });
 	});
 });
 

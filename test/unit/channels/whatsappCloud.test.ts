@@ -203,7 +203,7 @@ describe('WhatsApp Cloud limits', () => {
 		const sandbox = await startMetaSandbox();
 		const adapter = adapterFor(sandbox);
 		await sandbox.stop();
-		expect(await adapter.send({ phone: '+79121234567' }, survey())).toMatchObject({ status: 'refused', code: 'ECONNREFUSED' });
+		expect(await adapter.send({ phone: '+79121234567' }, survey())).toMatchObject({ status: 'refused', code: 'CONNECTION_REFUSED' });
 	});
 });
 
