@@ -90,7 +90,7 @@ export class ChannelSet {
 				const channelId = param('wazzupChannelId');
 				if (!channelId) throw missing('Wazzup Channel ID');
 				settings = { channelId, chatType: param('wazzupChatType', 'whatsapp') };
-				make = () => createWazzupAdapter(http, { timeoutMs, baseUrl: baseUrl(credentials), channelId, chatType: settings.chatType as WazzupChatType });
+				make = () => createWazzupAdapter(http, { timeoutMs, baseUrl: baseUrl(credentials), channelId, chatType: settings.chatType as WazzupChatType, sleep });
 				break;
 			}
 			case 'chat2desk':

@@ -39,6 +39,13 @@ export interface WazzupSettings {
 	chatType?: WazzupChatType;
 	/** Client timeout per request, default 30000. */
 	timeoutMs?: number;
+	/**
+	 * Pauses before each repeat of a request whose outcome is unknown (5xx, reset, timeout), sent with
+	 * the same crmMessageId; default [2000, 10000]. Empty: no repeats.
+	 */
+	repeatAfterMs?: number[];
+	/** How to wait (n8n's `sleep` in nodes, a fake clock in tests); without it, no repeats. */
+	sleep?: (ms: number) => Promise<void>;
 }
 
 /** Wazzup's published limit: 500 requests per 5 s per key, counter reset every 5 s. */
@@ -154,6 +161,7 @@ export function createWazzupAdapter(http: HttpFunction, settings: WazzupSettings
 	const baseUrl = (settings.baseUrl || WAZZUP_BASE_URL).replace(/\/+$/, '');
 	const chatType: WazzupChatType = settings.chatType ?? 'whatsapp';
 	const timeoutMs = settings.timeoutMs ?? 30_000;
+	const repeatAfterMs = (settings.repeatAfterMs ?? [2000, 10_000]).filter((ms) => ms >= 0);
 	// Telegram and MAX chats are addressed by `phone`; chatId there is Wazzup's own id.
 	const byPhoneField = chatType === 'telegram' || chatType === 'max';
 	const name = CHAT_TYPE_NAMES[chatType];
@@ -183,13 +191,25 @@ export function createWazzupAdapter(http: HttpFunction, settings: WazzupSettings
 				// Wazzup refuses a repeated crmMessageId for 60 s, which makes a quick resend harmless.
 				crmMessageId: message.idempotencyKey,
 			};
-			let response: HttpResponse;
-			try {
-				response = await http({ method: 'POST', url: `${baseUrl}/v3/message`, json: body, timeoutMs });
-			} catch (error) {
-				return transportOutcome(error);
+			const attempt = async (): Promise<ChannelOutcome> => {
+				try {
+					return wazzupOutcome(await http({ method: 'POST', url: `${baseUrl}/v3/message`, json: body, timeoutMs }));
+				} catch (error) {
+					return transportOutcome(error);
+				}
+			};
+			const outcome = await attempt();
+			if (outcome.status !== 'unknown' || !settings.sleep) return outcome;
+			// Unknown (5xx, reset, timeout): Wazzup may have sent it. The same request again tells: a
+			// message it sent within 60 s comes back REPEATED_CRM_MESSAGE_ID (sent), one it did not is
+			// sent now. A refusal of the repeat proves nothing about the first request: still unknown.
+			for (const pause of repeatAfterMs) {
+				await settings.sleep(pause);
+				const repeated = await attempt();
+				if (repeated.status === 'sent') return repeated;
+				if (repeated.status !== 'unknown' && repeated.status !== 'throttled') break;
 			}
-			return wazzupOutcome(response);
+			return outcome;
 		},
 	};
 }

@@ -149,6 +149,47 @@ describe('Wazzup adapter', () => {
 		expect(await adapterFor(sandbox).send({ phone: '+79121234567' }, survey())).toMatchObject({ status: 'unknown', code: 'HTTP_502' });
 	});
 
+	describe('repeating an unknown outcome with the same crmMessageId', () => {
+		const pauses: number[] = [];
+		const repeating = () => adapterFor(sandbox, sandbox.apiKey, { sleep: async (ms) => void pauses.push(ms), repeatAfterMs: [5, 10] });
+		beforeEach(() => (pauses.length = 0));
+
+		it('a 5xx before Wazzup sent: the repeat sends it, once', async () => {
+			sandbox.server.addFault({ kind: 'serverError', when: 'before', path: '/v3/message' });
+			const before = sandbox.deliveries.length;
+			const outcome = await repeating().send({ phone: '+79121234567' }, survey());
+			expect(outcome).toMatchObject({ status: 'sent' });
+			expect(sandbox.deliveries.length - before).toBe(1);
+			expect(pauses).toEqual([5]);
+		});
+
+		it('a reset after Wazzup sent: the repeat comes back REPEATED_CRM_MESSAGE_ID, so sent, and nothing goes twice', async () => {
+			sandbox.server.addFault({ kind: 'reset', when: 'after', path: '/v3/message' });
+			const before = sandbox.deliveries.length;
+			const outcome = await repeating().send({ phone: '+79121234567' }, survey());
+			expect(outcome).toMatchObject({ status: 'sent', code: 'REPEATED_CRM_MESSAGE_ID' });
+			expect(sandbox.deliveries.length - before).toBe(1);
+		});
+
+		it('still down after every repeat: unknown, so no other channel is tried on top', async () => {
+			sandbox.server.addFault({ kind: 'serverError', when: 'before', path: '/v3/message', times: 3 });
+			const outcome = await repeating().send({ phone: '+79121234567' }, survey());
+			expect(outcome).toMatchObject({ status: 'unknown', code: 'HTTP_502' });
+			expect(pauses).toEqual([5, 10]);
+		});
+
+		it('a refusal of the repeat proves nothing about the first request: still unknown', async () => {
+			sandbox.server.addFault({ kind: 'serverError', when: 'after', path: '/v3/message' });
+			sandbox.setChannelState('disabled');
+			try {
+				const outcome = await repeating().send({ phone: '+79121234567' }, survey());
+				expect(outcome).toMatchObject({ status: 'unknown' });
+			} finally {
+				sandbox.setChannelState('active');
+			}
+		});
+	});
+
 	it('lists the channel for the credential test', async () => {
 		const response = await plainHttp(bearer(sandbox.apiKey))({ method: 'GET', url: `${sandbox.url}/v3/channels` });
 		expect(response.status).toBe(200);

@@ -217,13 +217,25 @@ describe('NPS Survey Send in the n8n engine', () => {
 		expect(later.output[0].survey).toMatchObject({ status: 'sent' });
 	});
 
-	it('says "outcome unknown" after a timeout, does not fall back or resend, and keeps the deal counted', async () => {
+	it('repeats a WhatsApp send whose answer was lost with the same crmMessageId: found sent, no SMS on top', async () => {
 		const beforeW = wazzup.deliveries.length;
 		const beforeS = smsc.deliveries.length;
 		wazzup.server.addFault({ kind: 'timeout', when: 'after', path: '/v3/message' });
-		const item = dealItem(601, { id: 61, name: 'Вера', phone: '+79125550601' });
-		// The sandbox holds the answer past the node's timeout.
-		const { output } = await run({ options: { timeoutSeconds: 1 } }, [item]);
+		// The sandbox holds the answer past the node's timeout; 2 s later the repeat is told "already sent".
+		const { output } = await run({ options: { timeoutSeconds: 1 } }, [dealItem(601, { id: 61, name: 'Вера', phone: '+79125550601' })]);
+		expect(output[0].survey).toMatchObject({ status: 'sent', channel: 'wazzup' });
+		expect(wazzup.deliveries.length - beforeW).toBe(1);
+		expect(smsc.deliveries.length).toBe(beforeS);
+	}, 90_000);
+
+	it('says "outcome unknown" when Wazzup stays down through the repeats, does not fall back or resend, and keeps the deal counted', async () => {
+		const beforeW = wazzup.deliveries.length;
+		const beforeS = smsc.deliveries.length;
+		// Sent, then a 500; the two repeats meet 500s before Wazzup looks at them.
+		wazzup.server.addFault({ kind: 'serverError', when: 'after', path: '/v3/message' });
+		wazzup.server.addFault({ kind: 'serverError', when: 'before', path: '/v3/message', times: 2 });
+		const item = dealItem(602, { id: 62, name: 'Вера', phone: '+79125550602' });
+		const { output } = await run({}, [item]);
 		expect(output[0].survey).toMatchObject({ status: 'unknown', channel: 'wazzup' });
 		expect(String((output[0].survey as IDataObject).reason)).toMatch(/outcome unknown/);
 		expect(wazzup.deliveries.length - beforeW).toBe(1);

@@ -241,11 +241,13 @@ describe('Workflow templates in the n8n engine', () => {
 			expect(engine!.output('Sent?', 1)).toEqual([]);
 		});
 
-		it('fails naming the deal when Wazzup took the message but the connection dropped before its answer (no SMS on top)', async () => {
+		it('fails naming the deal when Wazzup took the message, the connection dropped before its answer and Wazzup stayed down (no SMS on top)', async () => {
 			const workflow = template(FILE);
 			const deal = newDeal(branchOf('Москва'));
 			const before = { wazzup: wazzup.deliveries.length, sms: smsc.deliveries.length };
 			wazzup.server.addFault({ kind: 'reset', when: 'after', path: '/v3/message' });
+			// The node's two repeats (2 s and 10 s later) reach Wazzup, but their answers fail too (500).
+			wazzup.server.addFault({ kind: 'serverError', when: 'after', path: '/v3/message', times: 2 });
 			const { engine } = await viaTrigger(workflow, 'Deal won', { rawBody: await wonEvent(deal.dealId) });
 			wazzup.server.clearFaults();
 			// n8n swaps a message that contains a code such as ECONNRESET for stock text: ours says it in words.
@@ -253,7 +255,7 @@ describe('Workflow templates in the n8n engine', () => {
 			expect(message).toMatch(new RegExp(`^Deal ${deal.dealId}: survey unknown \\(CONNECTION_RESET\\): outcome unknown on WhatsApp \\(Wazzup\\): no answer from the provider \\(connection reset\\)`));
 			expect(wazzup.deliveries.length - before.wazzup).toBe(1);
 			expect(smsc.deliveries.length).toBe(before.sms);
-		});
+		}, 60_000);
 
 		it('writes to a Kyiv customer in Ukrainian, with a Ukrainian survey page', async () => {
 			const workflow = template(FILE);
