@@ -341,6 +341,9 @@ export interface QueueModeOptions {
 export const QUEUE_MODE_TUNING: Record<string, string> = {
 	DB_POSTGRESDB_POOL_SIZE: '10',
 	N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true',
+	// One database ping waiting 5 s (the default) for a connection of a busy pool marks the database
+	// "not ready" and every webhook answers 503 until a later ping passes: survey answers refused.
+	DB_PING_TIMEOUT_MS: '30000',
 };
 
 /** Starts PostgreSQL, Redis, the main process, the workers and the webhook process; resolves when all are ready. */
