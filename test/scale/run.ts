@@ -712,21 +712,23 @@ async function measureAnswers(stack: NpsStack, customers: Customer[], since: num
 	const clicked = customers.filter(clickedOnce);
 	let extra = 0;
 	const missing: Customer[] = [];
-	for (const c of clicked) {
+	for (const c of customers) {
 		const made = reviewTasks(tasks.get(c.dealId));
 		const moves = reviewMoves.get(c.dealId) ?? 0;
 		extra += Math.max(0, made - 1) + Math.max(0, moves - 1);
-		if (!made || !moves) missing.push(c);
+		if (clickedOnce(c) && (!made || !moves)) missing.push(c);
 	}
-	// A review task or move for a deal nobody clicked for counts as a duplicate too.
-	const unclicked = customers.filter((c) => !clickedOnce(c) && (reviewTasks(tasks.get(c.dealId)) > 0 || reviewMoves.has(c.dealId)));
+	// A review task or move for a deal nobody clicked at all counts as a duplicate too. A click that
+	// got no answer in time (or a 500) may still have been taken by n8n: its move and task are not extra.
+	const unclicked = customers.filter((c) => c.clicks.length === 0 && (reviewTasks(tasks.get(c.dealId)) > 0 || reviewMoves.has(c.dealId)));
+	const takenUnanswered = customers.filter((c) => c.clicks.length > 0 && !clickedOnce(c) && reviewTasks(tasks.get(c.dealId)) > 0);
 	const allClicks = customers.flatMap((c) => c.clicks);
 	const failedClicks = await failedExecutions(stack, since, '03-review-clicks.json');
 	const clickRuns = await executionsSince(stack, '03-review-clicks.json', since);
 	const clickNotes = [
 		`clicks: ${allClicks.length} on ${customers.filter((c) => c.reviewLink).length} promoters' review links (${histogram(allClicks.map((s) => `HTTP ${s}`))}); clicks per clicked deal ${histogram(clicked.map((c) => String(c.clicks.filter((s) => s === 302).length)))}`,
 		`executions of template 03: ${clickRuns.length} (${histogram(clickRuns.map((e) => e.status))}) for ${allClicks.filter((s) => s === 302).length} redirected clicks`,
-		`promoters whose page had no review button: ${customers.filter((c) => c.score >= 9 && c.answered === 200 && !c.reviewLink).length}; promoters all of whose clicks n8n refused: ${customers.filter((c) => c.clicks.length && !clickedOnce(c)).length}; deals with a review task or move nobody clicked for: ${unclicked.length}`,
+		`promoters whose page had no review button: ${customers.filter((c) => c.score >= 9 && c.answered === 200 && !c.reviewLink).length}; promoters all of whose clicks n8n refused: ${customers.filter((c) => c.clicks.length && !clickedOnce(c)).length}; deals with a review task or move nobody clicked for: ${unclicked.length}; deals whose clicks n8n did not answer in time but took (move and task made): ${takenUnanswered.length}`,
 		...(missing.length ? [`clicked deals without the move or the task: ${missing.slice(0, 10).map((c) => `${c.dealId} (tasks ${reviewTasks(tasks.get(c.dealId))}, moves ${reviewMoves.get(c.dealId) ?? 0}, stage ${String(portal.getDeal(c.dealId).STAGE_ID)})`).join(', ')}${missing.length > 10 ? ', …' : ''}`] : []),
 		...reasonNotes(failedClicks),
 	];
