@@ -147,6 +147,9 @@ describe('The whole flow: templates in a real n8n, 50 deals in 3 cities', () => 
 		chatDeal = deals[DEALS - 1].dealId;
 		chatPromoter = deals[DEALS - 2].dealId;
 		const context = await browser.newContext();
+		// The review sites, as a stub page: no internet here, and a failing navigation to them would
+		// land late (chrome-error) and interrupt the next customer's page.
+		await context.route((url) => !url.href.startsWith(stack.n8n.baseUrl), (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<p>review page</p>' }));
 		const page = await context.newPage();
 		const destinations: string[] = [];
 		for (const [i, deal] of deals.slice(0, DEALS - 2).entries()) {
@@ -162,6 +165,7 @@ describe('The whole flow: templates in a real n8n, 50 deals in 3 cities', () => 
 					page.waitForRequest((r) => !r.url().startsWith(stack.n8n.baseUrl)),
 					buttons.first().click().catch(() => undefined),
 				]);
+				await page.waitForURL(request.url());
 				destinations.push(request.url());
 				// The review page of this deal's own branch, from its row in the table.
 				const row = stack.rows.find((r) => r.branchId === deal.branchId)!;
