@@ -85,7 +85,6 @@ const CODE_KIND: Record<string, Bitrix24ErrorKind> = {
 	ECONNABORTED: 'timeout',
 };
 
-
 export function classifyBitrix24Error(
 	code: string,
 	description: string,

@@ -15,7 +15,7 @@ import {
 
 import { BRANCH_TABLE_NAME, branchesFromRows, TableCache } from '../survey/branchSettings';
 import type { BranchLinks } from '../survey/reviewLinks';
-import { BRANCH_TABLE_CREDENTIAL, dataTableApi } from './dataTableApi';
+import { BRANCH_TABLE_CREDENTIAL, clearDataTableLookups, dataTableApi } from './dataTableApi';
 
 export { BRANCH_TABLE_CREDENTIAL };
 
@@ -132,6 +132,7 @@ const tables = new TableCache<BranchLinks[]>();
 /** For tests: forget what was read. */
 export function clearBranchTableCache(): void {
 	tables.clear();
+	clearDataTableLookups();
 }
 
 async function readDataTable(ctx: IExecuteFunctions | IWebhookFunctions, tableName: string): Promise<BranchLinks[]> {

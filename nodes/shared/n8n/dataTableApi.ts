@@ -7,6 +7,8 @@
 
 import { type IDataObject, type IExecuteFunctions, type IHttpRequestOptions, type IWebhookFunctions, NodeOperationError } from 'n8n-workflow';
 
+import { TableCache } from '../survey/branchSettings';
+
 export const BRANCH_TABLE_CREDENTIAL = 'npsBranchTableApi';
 
 export type DataTableRowFilter = { type: 'and' | 'or'; filters: Array<{ columnName: string; condition: 'eq' | 'neq'; value: string | number | boolean | null }> };
@@ -30,7 +32,15 @@ function apiProblem(status: number | undefined, scopes: string): string {
 	return 'Check the Base URL of the NPS Branch Table credential and that n8n can reach itself there';
 }
 
-/** The API as this node's credential reaches it; `what` names the table in errors ("the data table \"NPS branches\""). */
+/** Table IDs by credential, n8n address and name: a survey send would otherwise look its claims table up every time. */
+const tableIds = new TableCache<{ id: string; name: string }>(30_000, 0);
+
+/** For tests: forget the tables looked up. */
+export function clearDataTableLookups(): void {
+	tableIds.clear();
+}
+
+/** The API as this node's credential reaches it; `tableName` names the table in its errors. */
 export async function dataTableApi(ctx: IExecuteFunctions | IWebhookFunctions, tableName: string, scopes: string): Promise<DataTableApi> {
 	const credentials = await ctx.getCredentials(BRANCH_TABLE_CREDENTIAL);
 	const base = `${String(credentials.baseUrl ?? '').trim().replace(/\/+$/, '')}/api/v1`;
@@ -46,16 +56,20 @@ export async function dataTableApi(ctx: IExecuteFunctions | IWebhookFunctions, t
 			});
 		}
 	};
+	const lookUp = async (name: string): Promise<{ id: string; name: string }> => {
+		const listed = await call<{ data?: IDataObject[] }>('find', { method: 'GET', path: '/data-tables', qs: { filter: JSON.stringify({ name }), limit: 50 } });
+		const table = (listed.data ?? []).find((t) => String(t.name ?? '').toLowerCase() === name.toLowerCase());
+		if (!table) {
+			throw new NodeOperationError(ctx.getNode(), `No data table named "${name}"`, {
+				description: 'Create it in n8n (Overview → Data tables) with the columns the README lists, or check the name and that the API key\'s project can see it',
+			});
+		}
+		return { id: String(table.id), name: String(table.name) };
+	};
 	return {
 		async findTable(name) {
-			const listed = await call<{ data?: IDataObject[] }>('find', { method: 'GET', path: '/data-tables', qs: { filter: JSON.stringify({ name }), limit: 50 } });
-			const table = (listed.data ?? []).find((t) => String(t.name ?? '').toLowerCase() === name.toLowerCase());
-			if (!table) {
-				throw new NodeOperationError(ctx.getNode(), `No data table named "${name}"`, {
-					description: 'Create it in n8n (Overview → Data tables) with the columns the README lists, or check the name and that the API key\'s project can see it',
-				});
-			}
-			return { id: String(table.id), name: String(table.name) };
+			const credentialId = ctx.getNode().credentials?.[BRANCH_TABLE_CREDENTIAL]?.id ?? 'default';
+			return await tableIds.get(`${credentialId}|${base}|${name.toLowerCase()}`, async () => await lookUp(name));
 		},
 		async rows(tableId, options = {}) {
 			const rows: IDataObject[] = [];

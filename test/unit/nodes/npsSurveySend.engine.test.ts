@@ -10,6 +10,7 @@ import { DateTime } from 'luxon';
 
 import { startSmscSandbox, type SmscSandbox } from '../../sandbox/channels/smsc';
 import { startWazzupSandbox, type WazzupSandbox } from '../../sandbox/channels/wazzup';
+import { clearDataTableLookups } from '../../../nodes/shared/n8n/dataTableApi';
 import { DataTableStore, startDataTableApi } from '../../support/dataTables';
 import { PACKAGE, runWorkflow, testDeduplication } from '../../support/engine';
 import { signingKeysFrom, tokenFromUrl, verifyToken } from '../../../nodes/shared/survey/token';
@@ -151,7 +152,10 @@ describe('NPS Survey Send in the n8n engine', () => {
 			api = await startDataTableApi(store, { apiKey: API_KEY });
 		});
 		afterAll(async () => api.close());
-		beforeEach(() => store.clear());
+		beforeEach(() => {
+			store.clear();
+			clearDataTableLookups();
+		});
 
 		const viaTable = { ledgerStore: 'dataTable' };
 		const runWithTable = async (input: IDataObject[], parameters: Record<string, unknown> = {}) => {
@@ -176,6 +180,8 @@ describe('NPS Survey Send in the n8n engine', () => {
 			const today = Math.floor(Date.now() / 86_400_000);
 			expect(store.rows('NPS survey claims').map((row) => row.claimKey).sort()).toEqual([`c:contact:41:${today}`, 'd:nps:401'].sort());
 			expect(testDeduplication.entries.size).toBe(0);
+			// The table is looked up by name once for the four runs (not on every send).
+			expect(api.log.filter((entry) => entry.method === 'GET' && /^\/api\/v1\/data-tables\?/.test(entry.path))).toHaveLength(1);
 		});
 
 		it('sends nothing and names the table when it does not exist', async () => {
