@@ -28,7 +28,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tokenFromUrl } from '../../nodes/shared/survey/token';
 import { mulberry32, type SeedBranch } from '../sandbox/bitrix24/seed';
 import type { ChannelFaultKind } from '../sandbox/channels/server';
-import { startNpsStack, type NpsStack } from '../support/npsStack';
+import { branchColumns, startNpsStack, type NpsStack } from '../support/npsStack';
 import { startQueueModeN8n, type QueueModeN8n } from '../support/queueMode';
 import { rawRequest, type RawResponse } from '../support/rawHttp';
 
@@ -384,13 +384,7 @@ function withWhatsAppOnlyBranch(rows: Array<Record<string, unknown>>, branches: 
 		.filter((branch) => branch.city === WHATSAPP_ONLY_CITY && !rows.some((row) => String(row.branchId) === branch.id))
 		.map((branch, n) => ({
 			...rows[0],
-			branchId: branch.id,
-			city: branch.city,
-			branchName: branch.name,
-			address: branch.address,
-			timeZone: branch.timeZone,
-			language: branch.language,
-			managerId: branch.managerId,
+			...branchColumns(branch),
 			channels: 'wazzup',
 			messageText: 'Здравствуйте, {firstName|клиент}! Спасибо за покупку в «{branch}», Алматы. Оцените нас от 0 до 10: {link}',
 			smsText: '',

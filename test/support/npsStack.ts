@@ -90,6 +90,11 @@ const CITY_SETTINGS: Record<string, { message: string; sms: string; yandex?: (n:
 	},
 };
 
+/** The columns of a row that say which branch it is, from the seeded branch. */
+export function branchColumns(branch: SeedBranch): Record<string, unknown> {
+	return { branchId: branch.id, city: branch.city, branchName: branch.name, address: branch.address, timeZone: branch.timeZone, language: branch.language, managerId: branch.managerId };
+}
+
 /** The table rows for the seeded branches; branches of cities not listed above get no row. */
 export function branchRows(branches: SeedBranch[]): Array<Record<string, unknown>> {
 	return branches
@@ -97,12 +102,7 @@ export function branchRows(branches: SeedBranch[]): Array<Record<string, unknown
 		.map((branch, n) => {
 			const city = CITY_SETTINGS[branch.city];
 			return {
-				branchId: branch.id,
-				city: branch.city,
-				branchName: branch.name,
-				address: branch.address,
-				timeZone: branch.timeZone,
-				language: branch.language,
+				...branchColumns(branch),
 				channels: 'wazzup, smsc',
 				messageText: city.message,
 				smsText: city.sms,
@@ -111,7 +111,6 @@ export function branchRows(branches: SeedBranch[]): Array<Record<string, unknown
 				twoGisUrl: city.twoGis?.(n) ?? '',
 				otherReviewUrl: '',
 				otherReviewLabel: '',
-				managerId: branch.managerId,
 				// At once and at any hour, so the demo and the tests see the survey now; a real
 				// table says e.g. 24 and 21:00–09:00.
 				delayHours: 0,

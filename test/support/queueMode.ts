@@ -145,17 +145,10 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
 		removeTempDir(dir, keepDir);
 	};
 	try {
-		const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
-		for (;;) {
-			if (!proc.running()) throw new Error(`postgres exited with code ${proc.child.exitCode} while starting. Log:\n${proc.logs().slice(-3000)}`);
-			try {
-				psql('SELECT 1', 'postgres');
-				break;
-			} catch (error) {
-				if (Date.now() > deadline) throw new Error(`postgres not ready after ${options.readyTimeoutMs ?? 60_000} ms: ${String(error)}\n${proc.logs().slice(-3000)}`);
-				await sleep(200);
-			}
-		}
+		await untilReady(proc, 'postgres', options.readyTimeoutMs ?? 60_000, 200, () => {
+			psql('SELECT 1', 'postgres');
+			return true;
+		});
 		psql(`CREATE DATABASE ${database}`, 'postgres');
 	} catch (error) {
 		await stop();
@@ -215,6 +208,25 @@ function redisCommand(port: number, command: string): Promise<string> {
 	});
 }
 
+/**
+ * Waits until `probe` says a server just started is ready (a probe that throws: not yet), failing
+ * with its log when it exits or does not get ready in time.
+ */
+async function untilReady(proc: GroupProcess, name: string, timeoutMs: number, pauseMs: number, probe: () => boolean | Promise<boolean>): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		if (!proc.running()) throw new Error(`${name} exited with code ${proc.child.exitCode} while starting. Log:\n${proc.logs().slice(-3000)}`);
+		let last = '';
+		try {
+			if (await probe()) return;
+		} catch (error) {
+			last = `: ${String(error)}`;
+		}
+		if (Date.now() > deadline) throw new Error(`${name} not ready after ${timeoutMs} ms${last}\n${proc.logs().slice(-3000)}`);
+		await sleep(pauseMs);
+	}
+}
+
 export async function startRedis(options: { readyTimeoutMs?: number } = {}): Promise<RedisServer> {
 	const dir = tempDir('n8n-redis-');
 	const logFile = join(dir, 'redis.log');
@@ -230,17 +242,7 @@ export async function startRedis(options: { readyTimeoutMs?: number } = {}): Pro
 		removeTempDir(dir, keepDir);
 	};
 	try {
-		const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
-		for (;;) {
-			if (!proc.running()) throw new Error(`redis exited with code ${proc.child.exitCode} while starting. Log:\n${proc.logs().slice(-3000)}`);
-			try {
-				if ((await redisCommand(port, 'PING')) === '+PONG') break;
-			} catch {
-				// not listening yet
-			}
-			if (Date.now() > deadline) throw new Error(`redis not ready. Log:\n${proc.logs().slice(-3000)}`);
-			await sleep(100);
-		}
+		await untilReady(proc, 'redis', options.readyTimeoutMs ?? 20_000, 100, async () => (await redisCommand(port, 'PING')) === '+PONG');
 	} catch (error) {
 		await stop();
 		throw error;
