@@ -88,7 +88,7 @@ export class Bitrix24PollTrigger implements INodeType {
 				placeholder: 'Add Option',
 				default: {},
 				options: [
-					...dealItemOptionFields("A deal field the workflow fills with the item's eventKey once it acted; deals whose field holds the key are skipped."),
+					...dealItemOptionFields("A deal field the workflow fills with the item's eventKey once it acted; deals whose field holds the key are skipped. The item names the field (markerField) for the workflow's own marks."),
 					{
 						displayName: 'Settle Time (Minutes)',
 						name: 'settleMinutes',
@@ -97,6 +97,15 @@ export class Bitrix24PollTrigger implements INodeType {
 						default: 0,
 						description:
 							'Only stage entries at least this old are taken; newer ones wait for a later poll. Use it when this node backs up a Bitrix24 Trigger on the same workflow (catching events that never arrived): the webhook gets its turn first, and the marker field then tells the poll the deal was handled.',
+					},
+					{
+						displayName: 'Resume Deals Whose Mark Reads',
+						name: 'unfinishedMark',
+						type: 'string',
+						default: '',
+						placeholder: 'survey queued',
+						description:
+							'Text of the mark the workflow writes when a run starts and replaces when it finishes. A deal whose field still holds the entry\'s key with this text is emitted again: its run started but never finished (an n8n worker died mid-run). Use it on a second Poll Trigger whose settle time is longer than the workflow\'s longest wait.',
 					},
 					{
 						displayName: 'Max Entries Per Poll',
@@ -118,7 +127,9 @@ export class Bitrix24PollTrigger implements INodeType {
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 		const cursor = this.getWorkflowStaticData('node') as Cursor;
 		const manual = this.getMode() === 'manual';
-		const { eventOptions, options } = readDealEventOptions<{ markerField?: string; includeRaw?: boolean; maxPerPoll?: number; settleMinutes?: number }>(this);
+		const { eventOptions, options } = readDealEventOptions<{ markerField?: string; includeRaw?: boolean; maxPerPoll?: number; settleMinutes?: number; unfinishedMark?: string }>(this);
+		const resuming = Boolean(options.unfinishedMark?.trim());
+		if (resuming) eventOptions.unfinishedMark = options.unfinishedMark;
 		const stages = eventOptions.stages;
 		const client = await bitrix24ClientFor(this);
 		const select = ['ID', 'OWNER_ID', 'STAGE_ID', 'STAGE_SEMANTIC_ID', 'CREATED_TIME', 'CATEGORY_ID', 'TYPE_ID'];
@@ -164,12 +175,14 @@ export class Bitrix24PollTrigger implements INodeType {
 				// MOVED_TIME exactly as the Bitrix24 Trigger keys it, so one marker serves both triggers.
 				const current = latestEntry.get(enriched.deal.id) === Number(record.ID) && enriched.stage.id === String(record.STAGE_ID);
 				const entry = current ? enriched : asOfEntry(enriched, { stageId: String(record.STAGE_ID), semantic: String(record.STAGE_SEMANTIC_ID), movedAt: String(record.CREATED_TIME) });
-				const decision = judge(entry, eventOptions, undefined, !manual);
+				// Resuming looks past this process's memory of handled entries: it may have emitted the very
+				// entry whose run then died.
+				const decision = judge(entry, eventOptions, undefined, !manual && !resuming);
 				if (!decision.emit) {
 					this.logger.debug(`Bitrix24 Poll Trigger: ${decision.detail}`);
 					continue;
 				}
-				items.push({ json: dealEventItem(decision.deal, { source: 'polling', event: 'STAGE_HISTORY', includeRaw: options.includeRaw !== false }) as IDataObject });
+				items.push({ json: dealEventItem(decision.deal, { source: 'polling', event: 'STAGE_HISTORY', includeRaw: options.includeRaw !== false, markerField: eventOptions.markerField }) as IDataObject });
 			}
 			return items.length ? [items] : null;
 		} catch (error) {

@@ -165,7 +165,7 @@ export class Bitrix24Trigger implements INodeType {
 				default: {},
 				options: [
 					...dealItemOptionFields(
-						"A deal field the workflow fills with the item's eventKey once it acted. Deals whose field holds the key are skipped, which keeps one item per stage entry across n8n restarts.",
+						"A deal field the workflow fills with the item's eventKey once it acted. Deals whose field holds the key are skipped, which keeps one item per stage entry across n8n restarts. The item names the field (markerField) for the workflow's own marks.",
 					),
 				],
 			},
@@ -263,7 +263,7 @@ export class Bitrix24Trigger implements INodeType {
 			log.call(this.logger, `Bitrix24 Trigger: ${event.event}: ${decision.detail}; nothing started`);
 			return { noWebhookResponse: true };
 		}
-		const item: IDataObject = dealEventItem(decision.deal, { source, event: event.event, includeRaw: options.includeRaw !== false });
+		const item: IDataObject = dealEventItem(decision.deal, { source, event: event.event, includeRaw: options.includeRaw !== false, markerField: eventOptions.markerField });
 		return { noWebhookResponse: true, workflowData: [[{ json: item }], []] };
 	}
 }

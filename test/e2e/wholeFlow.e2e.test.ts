@@ -99,8 +99,8 @@ describe('The whole flow: templates in a real n8n, 50 deals in 3 cities', () => 
 			expect(survey.link.startsWith(`${stack.url('surveyPage')}?t=`)).toBe(true);
 			expect(survey.branch).toBe(deal.branchId);
 			surveyLinks.set(deal.dealId, survey.link);
-			// The write-back: the survey-status field and a timeline comment.
-			expect(String(stack.sandbox.portal.getDeal(deal.dealId).UF_CRM_1700000000002)).toMatch(/^survey queued /);
+			// The write-back: the survey-status field (queued when the run started, sent when it finished).
+			expect(String(stack.sandbox.portal.getDeal(deal.dealId).UF_CRM_1700000000002)).toMatch(/^survey sent \d+\|WON\|/);
 		}
 		expect(new Set(deals.map((d) => d.city)).size).toBe(3);
 	});
@@ -136,6 +136,8 @@ describe('The whole flow: templates in a real n8n, 50 deals in 3 cities', () => 
 		expect(surveys().length).toBe(before);
 		const failed = (await executions('01-deal-closed-survey.json')).filter((e) => e.status === 'error');
 		expect(failed).toHaveLength(1);
+		// Marked failed: neither the catch-up nor the resume poll starts it again.
+		expect(String(portal.getDeal(Number(deal.ID)).UF_CRM_1700000000002)).toMatch(/^survey failed /);
 		const message = stack.telegram.deliveries.find((d) => d.to === OWNER_CHAT_ID);
 		expect(message?.text).toContain(`Deal ${deal.ID}`);
 		expect(message?.text).toContain('NPS 1');

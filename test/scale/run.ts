@@ -66,6 +66,11 @@ const ROLE_ENV = { webhook: envArgument('webhook-env'), worker: envArgument('wor
 
 /** The catch-up poll's settle time in this suite (the template's 15 minutes would outlast a run). */
 const CATCH_UP_SETTLE_MINUTES = 1;
+/**
+ * The resume poll's (the template's 24 hours would outlast a run): longer than a run takes here, so it
+ * meets only runs that died (a killed worker's), not ones still going.
+ */
+const RESUME_SETTLE_MINUTES = 4;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -744,13 +749,18 @@ async function main(): Promise<void> {
 		templates: ['06-errors.json', '01-deal-closed-survey.json', '02-answers.json', '03-review-clicks.json'],
 		// The outage scenario also needs a branch whose customers can only get WhatsApp.
 		rows: ONLY.includes('whatsapp') ? withWhatsAppOnlyBranch : undefined,
-		// The catch-up poll at a pace a test can wait for: every minute, entries older than a minute.
+		// The catch-up and resume polls at a pace a test can wait for: every minute, entries older than a minute (four).
 		adjustTemplate: (file, workflow) => {
-			const catchUp = workflow.nodes.find((node) => node.name === 'Catch up missed events');
-			if (!catchUp) return;
-			const parameters = catchUp.parameters as { pollTimes: unknown; options: { settleMinutes?: number } };
-			parameters.pollTimes = { item: [{ mode: 'everyMinute' }] };
-			parameters.options.settleMinutes = CATCH_UP_SETTLE_MINUTES;
+			for (const [name, settle] of [
+				['Catch up missed events', CATCH_UP_SETTLE_MINUTES],
+				['Resume unfinished runs', RESUME_SETTLE_MINUTES],
+			] as const) {
+				const poll = workflow.nodes.find((node) => node.name === name);
+				if (!poll) continue;
+				const parameters = poll.parameters as { pollTimes: unknown; options: { settleMinutes?: number } };
+				parameters.pollTimes = { item: [{ mode: 'everyMinute' }] };
+				parameters.options.settleMinutes = settle;
+			}
 		},
 		log: (line) => console.log(`  ${line}`),
 		startN8n: async () => (queue = await startQueueModeN8n({ workers: 2, concurrency: 10, keepTempDirs: KEEP, env: EXTRA_ENV, roleEnv: ROLE_ENV })),
@@ -779,6 +789,7 @@ async function main(): Promise<void> {
 		}
 		if (ONLY.includes('kill') && queue) {
 			const deals = openDeals(stack, used, Math.min(STORM, 400));
+			// The killed runs' deals come back through the resume poll: the wait outlasts its settle time.
 			results.push(...(await scenario('kill', stack, deals, async () => {
 				const closing = closeDeals(stack, deals, 8, random);
 				await sleep(4000);
@@ -786,8 +797,8 @@ async function main(): Promise<void> {
 				await closing;
 				await sleep(2000);
 				await queue!.restartWorker('worker-1');
-				return ['worker-1 killed with SIGKILL 4 s into the storm, restarted 6 s later'];
-			})));
+				return [`worker-1 killed with SIGKILL 4 s into the storm, restarted 6 s later; the resume poll looks at entries ${RESUME_SETTLE_MINUTES} minutes old`];
+			}, { wait: () => waitForSurveys(stack, deals, 20 * 60_000, Math.max(QUIET_MS, (RESUME_SETTLE_MINUTES + 2) * 60_000)) })));
 		}
 		if (ONLY.includes('whatsapp')) {
 			// Two deals of branches with SMS to one of the WhatsApp-only branch, mixed, so both meet the outage.

@@ -25,6 +25,11 @@ export interface DealEventOptions extends EnrichOptions {
 	stages: StageFilter;
 	/** A deal field that holds the key of the stage entry already handled (optional). */
 	markerField?: string;
+	/**
+	 * Text of the mark a run writes when it starts and replaces when it finishes ("survey queued"):
+	 * a field that still reads so does not count as handled (the run never finished).
+	 */
+	unfinishedMark?: string;
 }
 
 export type DealEventDecision =
@@ -90,11 +95,12 @@ export interface DealEventGuards {
 /** Guards shared by every trigger in this process (module state is per process, by design here). */
 export const processGuards: DealEventGuards = { queue: new KeyedQueue(), recent: new RecentKeys() };
 
-function markerHolds(deal: EnrichedDeal, field: string | undefined): boolean {
+function markerHolds(deal: EnrichedDeal, field: string | undefined, unfinishedMark: string | undefined): boolean {
 	if (!field) return false;
 	const value = deal.raw.deal[field];
 	const text = Array.isArray(value) ? value.map(String) : [String(value ?? '')];
-	return text.some((entry) => entry.split(/[\s,;]+/).includes(deal.eventKey));
+	const unfinished = unfinishedMark?.trim();
+	return text.some((entry) => !(unfinished && entry.includes(unfinished)) && entry.split(/[\s,;]+/).includes(deal.eventKey));
 }
 
 /**
@@ -126,7 +132,7 @@ export function judge(deal: EnrichedDeal, options: DealEventOptions, guards: Dea
 	if (!stageMatches(options.stages, deal.stage.id, deal.stage.semantic)) {
 		return { emit: false, reason: 'otherStage', dealId, detail: `deal ${dealId} is in stage ${deal.stage.id}, not a wanted one` };
 	}
-	if (markerHolds(deal, options.markerField)) {
+	if (markerHolds(deal, options.markerField, options.unfinishedMark)) {
 		return { emit: false, reason: 'marked', dealId, detail: `deal ${dealId} is marked as handled for ${deal.eventKey}` };
 	}
 	// A test run in the editor neither consults nor records what was handled.

@@ -10,6 +10,8 @@ export interface DealItemContext {
 	/** ONCRMDEALUPDATE, ROBOT, STAGE_HISTORY… */
 	event?: string;
 	includeRaw?: boolean;
+	/** The field the trigger reads a deal's mark from: the flow writes its marks to the same field. */
+	markerField?: string;
 }
 
 export function dealEventItem(deal: EnrichedDeal, context: DealItemContext): IDataObject {
@@ -24,6 +26,7 @@ export function dealEventItem(deal: EnrichedDeal, context: DealItemContext): IDa
 		branch: deal.branch ? { ...deal.branch } : null,
 		stage: { ...deal.stage },
 	};
+	if (context.markerField) item.markerField = context.markerField;
 	if (context.includeRaw !== false) item.raw = deal.raw as unknown as IDataObject;
 	return item;
 }

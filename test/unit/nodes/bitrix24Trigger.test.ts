@@ -264,6 +264,48 @@ describe('Bitrix24 Poll Trigger', () => {
 		}
 	});
 
+	it('resumes deals whose mark still reads "queued" (their run died), past its own memory; leaves finished ones alone', async () => {
+		const sandbox = await startBitrix24Sandbox({ seed: { deals: 39 } });
+		try {
+			const credentials = { bitrix24WebhookApi: { webhookUrl: sandbox.createWebhook().url, ratePlan: 'standard', ignoreSslIssues: true } };
+			const marker = 'UF_CRM_1700000000002';
+			const pollNode = (name: string, options: IDataObject): INode => ({
+				id: name,
+				name,
+				type: `${PACKAGE}.bitrix24PollTrigger`,
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: { authentication: 'webhook', stageMode: 'anyWon', options: { markerField: marker, ...options } },
+				credentials: { bitrix24WebhookApi: { id: '1', name: 'Portal' } },
+			});
+			const catchUp = { node: pollNode('Catch up', { settleMinutes: 5 }), staticData: {} as IDataObject };
+			const resume = { node: pollNode('Resume', { settleMinutes: 60, unfinishedMark: 'survey queued' }), staticData: {} as IDataObject };
+			const poll = async (which: typeof catchUp) => ((await callPoll(which.node, { credentials, staticData: which.staticData }))?.[0] ?? []).map((i) => i.json);
+			expect(await poll(catchUp)).toEqual([]);
+			expect(await poll(resume)).toEqual([]);
+			const [died, finished, neverStarted] = [1, 2, 3].map((n) => sandbox.portal.addDeal({ TITLE: `Resume ${n}`, CATEGORY_ID: 0, CONTACT_ID: n }, { userId: 1, via: 'ui' }));
+			for (const id of [died, finished, neverStarted]) sandbox.moveDealInUi(id, 'WON');
+			// Two hours later.
+			for (const entry of sandbox.portal.stageHistory.filter((h) => [died, finished, neverStarted].includes(h.OWNER_ID))) entry.CREATED_TIME = sandbox.portal.date(Date.parse(entry.CREATED_TIME) - 2 * 3600_000);
+			for (const id of [died, finished, neverStarted]) sandbox.portal.getDeal(id).MOVED_TIME = sandbox.portal.date(Date.parse(String(sandbox.portal.getDeal(id).MOVED_TIME)) - 2 * 3600_000);
+			const keyOf = (id: number) => dealEventKey(id, 'WON', String(sandbox.portal.getDeal(id).MOVED_TIME));
+			sandbox.portal.updateDeal(died, { [marker]: `survey queued ${keyOf(died)}` }, { userId: 1, via: 'webhook' });
+			sandbox.portal.updateDeal(finished, { [marker]: `survey sent ${keyOf(finished)}` }, { userId: 1, via: 'webhook' });
+
+			// The catch-up takes only the deal nothing marked (and this process remembers its entry).
+			expect((await poll(catchUp)).map((item) => (item.deal as { id: number }).id)).toEqual([neverStarted]);
+			expect(processGuards.recent.has(keyOf(neverStarted))).toBe(true);
+			// The resume poll takes the one still queued, and the unmarked one again: what was emitted may have died.
+			const resumed = await poll(resume);
+			expect(resumed.map((item) => (item.deal as { id: number }).id)).toEqual([died, neverStarted]);
+			// The item names the field, so the workflow marks the same one.
+			expect(resumed[0]).toMatchObject({ eventKey: keyOf(died), markerField: marker });
+			expect(await poll(resume)).toEqual([]);
+		} finally {
+			await sandbox.stop();
+		}
+	});
+
 	it('keeps its place when a deal cannot be read for a passing reason, and emits it on the next poll', async () => {
 		const sandbox = await startBitrix24Sandbox({ seed: { deals: 33 } });
 		// Deal IDs differ from the other tests': the process remembers handled stage entries by deal, stage and second.

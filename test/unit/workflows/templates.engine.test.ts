@@ -19,6 +19,7 @@ import { callPoll, callWebhook, runWorkflow, testDeduplication, type EngineRun, 
 import { branchRows, prepareTemplate, readTemplate, SIGNING, type TemplateWorkflow } from '../../support/npsStack';
 import { startReceiver } from '../../support/rawHttp';
 import { clearBranchTableCache } from '../../../nodes/shared/n8n/branchTable';
+import { dealEventKey } from '../../../nodes/shared/bitrix24/deals';
 import { BRANCH_TABLE_COLUMNS, BRANCH_TABLE_NAME } from '../../../nodes/shared/survey/branchSettings';
 import { signReviewToken } from '../../../nodes/shared/survey/reviewLinks';
 import { signingKeysFrom, signToken, tokenFromUrl, verifyToken } from '../../../nodes/shared/survey/token';
@@ -209,7 +210,7 @@ describe('Workflow templates in the n8n engine', () => {
 			const engine = await runWorkflow(workflow, { credentials, startNode: 'Deal won', input: items, dataTables: store });
 			sandbox.clearFaults();
 			expect(failures(engine)).toEqual([]);
-			expect(sandbox.portal.getDeal(deal.dealId)[MARKER_FIELD]).toBe(`survey queued ${String(items[0].eventKey)}`);
+			expect(sandbox.portal.getDeal(deal.dealId)[MARKER_FIELD]).toBe(`survey sent ${String(items[0].eventKey)}`);
 			expect(wazzup.deliveries.slice(before).filter((d) => d.to === deal.phone.slice(1))).toHaveLength(1);
 		});
 
@@ -236,7 +237,8 @@ describe('Workflow templates in the n8n engine', () => {
 			expect(check).toMatchObject({ ok: true, claims: { dealId: deal.dealId, contactId: deal.contactId, branch: kazan.id, channel: 'wazzup' } });
 			expect(smsc.deliveries.some((d) => d.text.includes(link))).toBe(false);
 
-			expect(sandbox.portal.getDeal(deal.dealId)[MARKER_FIELD]).toBe(`survey queued ${String(items[0].eventKey)}`);
+			// Queued when the run started, sent when it finished: the field shows the survey's state.
+			expect(sandbox.portal.getDeal(deal.dealId)[MARKER_FIELD]).toBe(`survey sent ${String(items[0].eventKey)}`);
 			expect(commentsOf(deal.dealId)).toEqual([expect.stringMatching(new RegExp(`^NPS: опрос отправлен клиенту .*${deal.name}.* \\(wazzup, филиал ${kazan.name}\\)$`))]);
 			expect(engine!.output('Sent?', 1)).toEqual([]);
 		});
@@ -248,8 +250,10 @@ describe('Workflow templates in the n8n engine', () => {
 			wazzup.server.addFault({ kind: 'reset', when: 'after', path: '/v3/message' });
 			// The node's two repeats (2 s and 10 s later) reach Wazzup, but their answers fail too (500).
 			wazzup.server.addFault({ kind: 'serverError', when: 'after', path: '/v3/message', times: 2 });
-			const { engine } = await viaTrigger(workflow, 'Deal won', { rawBody: await wonEvent(deal.dealId) });
+			const { engine, items } = await viaTrigger(workflow, 'Deal won', { rawBody: await wonEvent(deal.dealId) });
 			wazzup.server.clearFaults();
+			// The field says so (the message may be out), and the resume poll leaves the deal alone.
+			expect(sandbox.portal.getDeal(deal.dealId)[MARKER_FIELD]).toBe(`survey unconfirmed ${String(items[0].eventKey)}`);
 			// n8n swaps a message that contains a code such as ECONNRESET for stock text: ours says it in words.
 			const message = engine!.error('Survey not sent')?.message ?? '';
 			expect(message).toMatch(new RegExp(`^Deal ${deal.dealId}: survey unknown \\(CONNECTION_RESET\\): outcome unknown on WhatsApp \\(Wazzup\\): no answer from the provider \\(connection reset\\)`));
@@ -278,14 +282,15 @@ describe('Workflow templates in the n8n engine', () => {
 			expect(rows.some((r) => r.branchId === almaty.id)).toBe(false);
 			const deal = newDeal(almaty);
 			const before = wazzup.deliveries.length + smsc.deliveries.length;
-			const { engine } = await viaTrigger(workflow, 'Deal won', { rawBody: await wonEvent(deal.dealId) });
+			const { engine, items } = await viaTrigger(workflow, 'Deal won', { rawBody: await wonEvent(deal.dealId) });
 			expect(failures(engine)).toEqual([`Branch missing: ${engine!.error('Branch missing')?.message}`]);
 			const message = engine!.error('Branch missing')?.message ?? '';
 			expect(message).toContain(`Deal ${deal.dealId}:`);
 			expect(message).toContain(`"${almaty.name}" (ID ${almaty.id}) is not in the NPS branches data table`);
 			expect(wazzup.deliveries.length + smsc.deliveries.length).toBe(before);
 			expect(ran(engine, 'Mark survey queued')).toBe(false);
-			expect(sandbox.portal.getDeal(deal.dealId)[MARKER_FIELD] ?? '').toBe('');
+			// Marked failed, so neither poll starts it again (one Errors message); moving the deal again is a new entry.
+			expect(sandbox.portal.getDeal(deal.dealId)[MARKER_FIELD]).toBe(`survey failed ${String(items[0].eventKey)}`);
 		});
 
 		it('sends one survey when the same deal item runs twice (the Send ledger), without an error', async () => {
@@ -308,6 +313,8 @@ describe('Workflow templates in the n8n engine', () => {
 			// The second run ends quietly: no second comment, no failed execution.
 			expect(ran(second, 'Surveyed before: nothing to do')).toBe(true);
 			expect(commentsOf(deal.dealId)).toHaveLength(1);
+			// The second run ends with a mark too (its own "queued" must not be the last word).
+			expect(sandbox.portal.getDeal(deal.dealId)[MARKER_FIELD]).toBe(`survey already sent ${String(input[0].eventKey)}`);
 		});
 
 		it('catches up a deal whose event never reached n8n, from the stage history, once the settle time passed; its late event then starts nothing', async () => {
@@ -337,7 +344,7 @@ describe('Workflow templates in the n8n engine', () => {
 			const engine = parent.subRuns![0];
 			expect(failures(engine)).toEqual([]);
 			expect(wazzup.deliveries.slice(before).map((d) => d.to)).toEqual([deal.phone.slice(1)]);
-			expect(sandbox.portal.getDeal(deal.dealId)[MARKER_FIELD]).toBe(`survey queued ${String(input[0].eventKey)}`);
+			expect(sandbox.portal.getDeal(deal.dealId)[MARKER_FIELD]).toBe(`survey sent ${String(input[0].eventKey)}`);
 			expect(commentsOf(deal.dealId)).toEqual([expect.stringMatching(/^NPS: опрос отправлен клиенту /)]);
 
 			// The held-back event arrives after all: the marker (same key) stops it at the trigger.
@@ -345,6 +352,57 @@ describe('Workflow templates in the n8n engine', () => {
 			expect(late.status).toBe(200);
 			expect(late.result.workflowData?.[0] ?? []).toEqual([]);
 			expect(wazzup.deliveries.slice(before)).toHaveLength(1);
+		});
+
+		it('resumes the deals whose run died after marking them queued (an n8n worker killed mid-run), a day later, without a second survey', async () => {
+			const workflow = template(FILE);
+			const resume = node(workflow, 'Resume unfinished runs');
+			const staticData: IDataObject = {};
+			expect(await callPoll(resume, { credentials, staticData })).toBeNull();
+			const kazan = branchOf('Казань');
+			// diedBefore: its run marked it queued and died before sending; diedAfter: died after sending,
+			// before its mark; finished: surveyed and marked sent.
+			const [diedBefore, diedAfter, finished] = [newDeal(kazan), newDeal(kazan), newDeal(kazan)];
+			const before = wazzup.deliveries.length;
+			for (const deal of [diedAfter, finished]) {
+				const { engine } = await viaTrigger(workflow, 'Deal won', { rawBody: await wonEvent(deal.dealId) });
+				expect(failures(engine)).toEqual([]);
+			}
+			sandbox.moveDealInUi(diedBefore.dealId, 'WON');
+			expect(wazzup.deliveries.slice(before)).toHaveLength(2);
+			expect(await callPoll(resume, { credentials, staticData })).toBeNull();
+
+			// 25 hours later (the template looks after 24).
+			const keyOf = (dealId: number) => dealEventKey(dealId, 'WON', String(sandbox.portal.getDeal(dealId).MOVED_TIME));
+			for (const { dealId } of [diedBefore, diedAfter, finished]) {
+				for (const entry of sandbox.portal.stageHistory.filter((h) => h.OWNER_ID === dealId)) entry.CREATED_TIME = sandbox.portal.date(Date.parse(entry.CREATED_TIME) - 25 * 3600_000);
+				const deal = sandbox.portal.getDeal(dealId);
+				deal.MOVED_TIME = sandbox.portal.date(Date.parse(String(deal.MOVED_TIME)) - 25 * 3600_000);
+			}
+			sandbox.portal.getDeal(diedBefore.dealId)[MARKER_FIELD] = `survey queued ${keyOf(diedBefore.dealId)}`;
+			sandbox.portal.getDeal(diedAfter.dealId)[MARKER_FIELD] = `survey queued ${keyOf(diedAfter.dealId)}`;
+			sandbox.portal.getDeal(finished.dealId)[MARKER_FIELD] = `survey sent ${keyOf(finished.dealId)}`;
+			// The catch-up poll leaves every marked deal alone; the resume poll takes the queued ones.
+			const polled = await callPoll(resume, { credentials, staticData });
+			const input = (polled?.[0] ?? []).map((i) => i.json as IDataObject);
+			expect(input.map((i) => (i.deal as { id: number }).id).sort()).toEqual([diedBefore.dealId, diedAfter.dealId].sort());
+
+			// From the node the poll feeds (started at a poll node, the test engine would poll again itself).
+			expect(workflow.connections['Resume unfinished runs']).toEqual({ main: [[{ node: 'One run per deal', type: 'main', index: 0 }]] });
+			const parent = await runWorkflow(workflow, { credentials, startNode: 'One run per deal', input, dataTables: store });
+			expect(failures(parent)).toEqual([]);
+			expect(parent.subRuns).toHaveLength(2);
+			expect(parent.subRuns!.flatMap(failures)).toEqual([]);
+			// The survey the dead run never sent goes out now; the one it did send is not sent again.
+			expect(wazzup.deliveries.slice(before).map((d) => d.to).sort()).toEqual([diedBefore, diedAfter, finished].map((d) => d.phone.slice(1)).sort());
+			expect(sandbox.portal.getDeal(diedBefore.dealId)[MARKER_FIELD]).toBe(`survey sent ${keyOf(diedBefore.dealId)}`);
+			expect(sandbox.portal.getDeal(diedAfter.dealId)[MARKER_FIELD]).toBe(`survey already sent ${keyOf(diedAfter.dealId)}`);
+			const outcomes = parent.subRuns!.map((run) => run.output('Send the survey')[0].survey as IDataObject);
+			expect(outcomes.map((o) => `${String(o.dealId)} ${String(o.status)}${o.status === 'skipped' ? ` ${String(o.code)}` : ''}`).sort()).toEqual(
+				[`${diedBefore.dealId} sent`, `${diedAfter.dealId} skipped alreadySurveyed`].sort(),
+			);
+			// Each entry is looked at once.
+			expect(await callPoll(resume, { credentials, staticData })).toBeNull();
 		});
 	});
 
