@@ -33,15 +33,31 @@ function send(response: ExpressResponse, answer: WebhookAnswer): void {
 	else response.json(answer.body);
 }
 
-function html(response: ExpressResponse, status: number, page: string): void {
-	response.status(status);
+function pageHeaders(response: ExpressResponse): void {
 	response.setHeader('Content-Type', 'text/html; charset=utf-8');
 	// The page holds a signed link: keep it out of shared caches and referrers.
 	response.setHeader('Cache-Control', 'no-store');
 	response.setHeader('Referrer-Policy', 'no-referrer');
 	response.setHeader('X-Content-Type-Options', 'nosniff');
 	response.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+}
+
+/** A page that starts nothing: sent at once. */
+function html(response: ExpressResponse, status: number, page: string): void {
+	response.status(status);
+	pageHeaders(response);
 	response.send(page);
+}
+
+/**
+ * A page that thanks for an answer, with the answer's item. n8n sends the page (200) only once it has
+ * stored and queued the execution: were it sent first, an answer n8n then failed to store (its database
+ * pool dry under load) would be lost while the customer saw "thank you". Now the customer gets n8n's
+ * error instead and can send the answer again. n8n puts its own sandbox CSP on such a page.
+ */
+function answered(response: ExpressResponse, page: string, item: IDataObject): IWebhookResponseData {
+	pageHeaders(response);
+	return { webhookResponse: page, workflowData: [[{ json: item }]] };
 }
 
 function rawBodyOf(ctx: IWebhookFunctions): string {
@@ -114,6 +130,9 @@ export class NpsResponseTrigger implements INodeType {
 				name: 'default',
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
+				// Empty, not absent: absent means "firstEntryJson" to n8n, which would then send that word
+				// instead of the page this node hands over (webhookResponse) with an answer's item.
+				responseData: '',
 				path: '={{ $parameter["source"] === "page" ? "s" : $parameter["source"] }}',
 			},
 		],
@@ -227,12 +246,12 @@ async function surveyPage(ctx: IWebhookFunctions): Promise<IWebhookResponseData>
 	if (step === 'comment') {
 		const comment = field(body, 'comment').trim().slice(0, MAX_COMMENT_LENGTH);
 		const parsed = parseScore(field(body, 'score'), scale);
-		html(response, 200, commentThanksPage({ ...base, comment: field(body, 'comment').trim().slice(0, MAX_COMMENT_LENGTH) }));
-		if (!comment) return { noWebhookResponse: true };
-		return {
-			noWebhookResponse: true,
-			workflowData: [[{ json: { ...common, step, score: parsed.ok ? parsed.score : null, scores: parsed.ok ? [parsed.score] : [], comment, replaces: false } }]],
-		};
+		const thanks = commentThanksPage({ ...base, comment: field(body, 'comment').trim().slice(0, MAX_COMMENT_LENGTH) });
+		if (!comment) {
+			html(response, 200, thanks);
+			return { noWebhookResponse: true };
+		}
+		return answered(response, thanks, { ...common, step, score: parsed.ok ? parsed.score : null, scores: parsed.ok ? [parsed.score] : [], comment, replaces: false });
 	}
 
 	const first = parseScore(field(body, 'score'), scale);
@@ -247,12 +266,9 @@ async function surveyPage(ctx: IWebhookFunctions): Promise<IWebhookResponseData>
 	const promoter = first.score >= promoterFrom;
 	const policy = String(ctx.getNodeParameter('reviewPolicy', 'promoters'));
 	const buttons = policy === 'everyone' || (policy === 'promoters' && promoter) ? reviewButtons(ctx, branch, claims, language, keys.current) : [];
-	html(response, 200, afterScorePage({ ...base, action, token, score: first.score, reviewButtons: buttons, askComment: true, promoter }));
 	const replaces = seenBefore(`${claims.dealId}|${claims.issuedAt}`);
-	return {
-		noWebhookResponse: true,
-		workflowData: [[{ json: { ...common, step, score: first.score, scores, comment: '', replaces, reviewButtons: buttons.map((b) => b.platform) } }]],
-	};
+	const page = afterScorePage({ ...base, action, token, score: first.score, reviewButtons: buttons, askComment: true, promoter });
+	return answered(response, page, { ...common, step, score: first.score, scores, comment: '', replaces, reviewButtons: buttons.map((b) => b.platform) });
 }
 
 async function replySettings(ctx: IWebhookFunctions, source: Exclude<ResponseSource, 'page'>): Promise<ReplySettings> {

@@ -167,6 +167,24 @@ describe('The survey page in Chromium, served by a real n8n', () => {
 		);
 	});
 
+	it('thanks for an answer only once n8n has stored its execution (n8n sends the page, with its sandbox CSP)', async () => {
+		const url = link(4242, 'ru');
+		const t = new URL(url).searchParams.get('t')!;
+		const executions = async () => (await n8n.api<{ data: Array<{ id: string }> }>('GET', `/executions?workflowId=${workflowId}&limit=250`)).body.data.length;
+		const before = await executions();
+		const answer = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ t, step: 'score', score: '5' }).toString() });
+		const html = await answer.text();
+		// The execution is there the moment the customer reads "thank you".
+		expect(await executions()).toBe(before + 1);
+		expect(answer.status).toBe(200);
+		expect(html).toContain('name="comment"');
+		expect(answer.headers.get('content-type')).toBe('text/html; charset=utf-8');
+		expect(answer.headers.get('cache-control')).toBe('no-store');
+		expect(answer.headers.get('referrer-policy')).toBe('no-referrer');
+		expect(answer.headers.get('content-security-policy')).toMatch(/^sandbox allow-downloads allow-forms /);
+		await items(before + 1);
+	});
+
 	it('shows a hostile branch name as text, runs nothing of it', async () => {
 		const { page, close } = await open(true);
 		await page.goto(link(730, 'en', '666'));

@@ -31,7 +31,7 @@ import {
 	type IWorkflowExecuteAdditionalData,
 	type WorkflowExecuteMode,
 } from 'n8n-workflow';
-import { DataDeduplicationService, ExecutionLifecycleHooks, HookContext, LoadOptionsContext, PollContext, WebhookContext, WorkflowExecute } from 'n8n-core';
+import { DataDeduplicationService, ExecutionLifecycleHooks, getHtmlSandboxCSP, HookContext, LoadOptionsContext, PollContext, WebhookContext, WorkflowExecute } from 'n8n-core';
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -385,6 +385,15 @@ export async function callWebhook(
 			nodeType instanceof Node
 				? await (nodeType as unknown as { webhook(context: unknown): Promise<IWebhookResponseData> }).webhook(context)
 				: await (nodeType.webhook as (this: unknown) => Promise<IWebhookResponseData>).call(context);
+		// A node that left the answer to n8n ("onReceived", nothing sent): n8n sends it once the execution
+		// is stored, with the webhook's response code (200) and its HTML sandbox CSP. The body as n8n 2.40.7
+		// picks it (extractWebhookOnReceivedResponse): the description's responseData, "firstEntryJson" when
+		// absent, "noData" for none, the node's webhookResponse only when responseData is empty.
+		const { responseMode = 'onReceived', responseData = 'firstEntryJson' } = description as { responseMode?: string; responseData?: unknown };
+		if (!result.noWebhookResponse && result.workflowData !== undefined && response.sent === undefined && responseMode === 'onReceived') {
+			response.sent = responseData === 'noData' ? undefined : responseData || (result.webhookResponse ?? { message: 'Workflow was started' });
+			response.headers['content-security-policy'] = getHtmlSandboxCSP();
+		}
 		return { status: response.statusCode, body: response.sent, headers: response.headers, result, logs };
 	} finally {
 		logSink = undefined;

@@ -89,6 +89,25 @@ describe('NPS Response Trigger: the survey page', () => {
 		]);
 	});
 
+	it('leaves the thank-you page to n8n, which sends it only once the answer\'s execution is stored', async () => {
+		const t = token({ dealId: 509 });
+		const score = await page({ method: 'POST', query: { t }, rawBody: form({ t, step: 'score', score: '4' }) });
+		// Not written by the node: handed to n8n with the item ("onReceived", sent after the execution is created).
+		expect(score.result.noWebhookResponse).toBeFalsy();
+		expect(score.result.webhookResponse).toBe(score.html);
+		expect(score.html).toContain('name="comment"');
+		expect(score.headers['content-type']).toBe('text/html; charset=utf-8');
+		expect(score.headers['cache-control']).toBe('no-store');
+		const comment = await page({ method: 'POST', query: { t }, rawBody: form({ t, step: 'comment', score: '4', comment: 'Холодно в зале' }) });
+		expect(comment.result.noWebhookResponse).toBeFalsy();
+		expect(comment.items).toHaveLength(1);
+		// Pages that start nothing are still sent by the node at once.
+		const empty = await page({ method: 'POST', query: { t }, rawBody: form({ t, step: 'comment', score: '4', comment: '  ' }) });
+		expect([empty.result.noWebhookResponse, empty.items.length, empty.status]).toEqual([true, 0, 200]);
+		const shown = await page({ method: 'GET', query: { t } });
+		expect(shown.result.noWebhookResponse).toBe(true);
+	});
+
 	it('takes a 3: a comment box, no review buttons; the comment arrives as a second item', async () => {
 		const t = token({ dealId: 502 });
 		const score = await page({ method: 'POST', query: { t }, rawBody: form({ t, step: 'score', score: '3' }) });
