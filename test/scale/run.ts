@@ -567,10 +567,12 @@ interface Customer {
 	link: string;
 	score: number;
 	comment?: string;
-	/** HTTP statuses (0: no answer in 60 s): the survey page, the score, the comment. */
+	/** HTTP statuses (0: no answer in 60 s): the survey page, the score, the comment (the last press). */
 	page?: number;
 	answered?: number;
 	commented?: number;
+	/** Times the customer pressed again after an error page (or none) instead of the thank-you. */
+	pressedAgain?: number;
 	/** The first review button of the page after the score (promoters). */
 	reviewLink?: string;
 	/** Statuses of this customer's clicks on it (302: redirected, and counted). */
@@ -610,7 +612,9 @@ async function callOnce(url: string, options: Parameters<typeof rawRequest>[1]):
 /**
  * The customers answer within `seconds`, as a browser would: the survey page, then the score; some
  * leave a comment 1–6 s later. Promoters click the first review button of the page they got 1–3
- * times: at once, a second click at the same moment, a third 0–3 s later.
+ * times: at once, a second click at the same moment, a third 0–3 s later. A customer whose score or
+ * comment gets an error page (n8n's 5xx) or nothing back presses again 5 s later, twice at most: the
+ * page is sent only once n8n stored the answer, so an error page means "not taken".
  */
 async function answerAndClick(customers: Customer[], seconds: number, random: () => number): Promise<void> {
 	const started = Date.now();
@@ -625,12 +629,20 @@ async function answerAndClick(customers: Customer[], seconds: number, random: ()
 			(async () => {
 				const token = tokenFromUrl(customer.link) ?? '';
 				customer.page = (await call('survey page', customer.link, { method: 'GET', headers: BROWSER }))?.status ?? 0;
-				const page = await call('score', customer.link, { body: new URLSearchParams({ t: token, step: 'score', score: String(customer.score) }).toString(), headers: { ...BROWSER, ...FORM } });
+				const press = async (what: string, body: string) => {
+					for (let attempt = 0; ; attempt++) {
+						const answer = await call(what, customer.link, { body, headers: { ...BROWSER, ...FORM } });
+						if ((answer && answer.status < 500) || attempt >= 2) return answer;
+						customer.pressedAgain = (customer.pressedAgain ?? 0) + 1;
+						await sleep(5000);
+					}
+				};
+				const page = await press('score', new URLSearchParams({ t: token, step: 'score', score: String(customer.score) }).toString());
 				customer.answered = page?.status ?? 0;
 				const next: Array<Promise<unknown>> = [];
 				if (customer.comment) {
 					const body = new URLSearchParams({ t: token, step: 'comment', score: String(customer.score), comment: customer.comment }).toString();
-					next.push(sleep(commentDelay).then(async () => (customer.commented = (await call('comment', customer.link, { body, headers: { ...BROWSER, ...FORM } }))?.status ?? 0)));
+					next.push(sleep(commentDelay).then(async () => (customer.commented = (await press('comment', body))?.status ?? 0)));
 				}
 				customer.reviewLink = page?.text.match(REVIEW_LINK)?.[1]?.replace(/&amp;/g, '&');
 				if (customer.reviewLink) {
@@ -698,7 +710,7 @@ async function measureAnswers(stack: NpsStack, customers: Customer[], since: num
 	const failedAnswers = await failedExecutions(stack, since, '02-answers.json');
 	const answerRuns = await executionsSince(stack, '02-answers.json', since);
 	const answerNotes = [
-		`survey pages ${histogram(customers.map((c) => `HTTP ${c.page}`))}; scores posted ${histogram(customers.map((c) => `HTTP ${c.answered}`))}; comments posted ${histogram(commented.map((c) => `HTTP ${c.commented}`))}`,
+		`survey pages ${histogram(customers.map((c) => `HTTP ${c.page}`))}; scores posted ${histogram(customers.map((c) => `HTTP ${c.answered}`))}; comments posted ${histogram(commented.map((c) => `HTTP ${c.commented}`))} (the last press); customers who pressed again after an error page: ${customers.filter((c) => c.pressedAgain).length} (${customers.reduce((n, c) => n + (c.pressedAgain ?? 0), 0)} presses)`,
 		`scores: ${histogram(customers.map((c) => (c.score >= 9 ? 'promoter' : c.score >= 7 ? 'passive' : 'detractor')))}; executions of template 02: ${answerRuns.length} (${histogram(answerRuns.map((e) => e.status))}) for ${customers.filter((c) => c.answered === 200).length + commented.filter((c) => c.commented === 200).length} accepted answers and comments`,
 		`rows: ${customers.filter((c) => rows.has(c.dealId)).length} deals with a row, ${duplicateRows} extra rows (deals ${customers.filter((c) => (rows.get(c.dealId)?.length ?? 0) > 1).slice(0, 10).map((c) => c.dealId).join(', ') || 'none'}); comments saved in the row: ${commentsSaved} of ${commented.length}`,
 		`detractors: ${detractors.filter((c) => portal.getDeal(c.dealId).STAGE_ID === 'C2:NEW').length} of ${detractors.length} moved to C2:NEW; "Недовольный клиент" tasks per detractor deal: ${histogram(unhappyTasks.map(String))}`,
