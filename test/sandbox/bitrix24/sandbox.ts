@@ -325,6 +325,17 @@ export class Bitrix24Sandbox {
 		this.portal.updateDeal(dealId, { STAGE_ID: stageId }, { userId, via: 'ui' });
 	}
 
+	/**
+	 * Makes a deal's stage moves look `ms` older: its stage-history entries and its MOVED_TIME (tests of
+	 * pollers with a settle time). `historyLagMs` moves the history that much further back, as
+	 * Bitrix24's history moment may differ from MOVED_TIME by a second.
+	 */
+	backdateStageEntries(dealId: number, ms: number, historyLagMs = 0): void {
+		for (const entry of this.portal.stageHistory.filter((h) => h.OWNER_ID === dealId)) entry.CREATED_TIME = this.portal.date(Date.parse(entry.CREATED_TIME) - ms - historyLagMs);
+		const deal = this.portal.getDeal(dealId);
+		deal.MOVED_TIME = this.portal.date(Date.parse(String(deal.MOVED_TIME)) - ms);
+	}
+
 	/** Waits until every queued event and robot call has been delivered (or failed). */
 	async eventsDelivered(): Promise<void> {
 		await this.events.idle();

@@ -247,10 +247,7 @@ describe('Bitrix24 Poll Trigger', () => {
 			expect(await callPoll(node, { credentials, staticData })).toBeNull();
 
 			// Ten minutes later; the stage history's moment differs from MOVED_TIME by a second, as it may in Bitrix24.
-			for (const entry of sandbox.portal.stageHistory.filter((h) => h.OWNER_ID === handled || h.OWNER_ID === missed)) {
-				entry.CREATED_TIME = sandbox.portal.date(Date.parse(entry.CREATED_TIME) - 10 * 60_000 - 1000);
-			}
-			for (const id of [handled, missed]) sandbox.portal.getDeal(id).MOVED_TIME = sandbox.portal.date(Date.parse(String(sandbox.portal.getDeal(id).MOVED_TIME)) - 10 * 60_000);
+			for (const id of [handled, missed]) sandbox.backdateStageEntries(id, 10 * 60_000, 1000);
 			// The workflow marked the deal its webhook event started, with the webhook's key (MOVED_TIME).
 			const webhookKey = (id: number) => dealEventKey(id, 'WON', String(sandbox.portal.getDeal(id).MOVED_TIME));
 			sandbox.portal.updateDeal(handled, { [marker]: `survey queued ${webhookKey(handled)}` }, { userId: 1, via: 'webhook' });
@@ -286,8 +283,7 @@ describe('Bitrix24 Poll Trigger', () => {
 			const [died, finished, neverStarted] = [1, 2, 3].map((n) => sandbox.portal.addDeal({ TITLE: `Resume ${n}`, CATEGORY_ID: 0, CONTACT_ID: n }, { userId: 1, via: 'ui' }));
 			for (const id of [died, finished, neverStarted]) sandbox.moveDealInUi(id, 'WON');
 			// Two hours later.
-			for (const entry of sandbox.portal.stageHistory.filter((h) => [died, finished, neverStarted].includes(h.OWNER_ID))) entry.CREATED_TIME = sandbox.portal.date(Date.parse(entry.CREATED_TIME) - 2 * 3600_000);
-			for (const id of [died, finished, neverStarted]) sandbox.portal.getDeal(id).MOVED_TIME = sandbox.portal.date(Date.parse(String(sandbox.portal.getDeal(id).MOVED_TIME)) - 2 * 3600_000);
+			for (const id of [died, finished, neverStarted]) sandbox.backdateStageEntries(id, 2 * 3600_000);
 			const keyOf = (id: number) => dealEventKey(id, 'WON', String(sandbox.portal.getDeal(id).MOVED_TIME));
 			sandbox.portal.updateDeal(died, { [marker]: `survey queued ${keyOf(died)}` }, { userId: 1, via: 'webhook' });
 			sandbox.portal.updateDeal(finished, { [marker]: `survey sent ${keyOf(finished)}` }, { userId: 1, via: 'webhook' });

@@ -329,9 +329,7 @@ describe('Workflow templates in the n8n engine', () => {
 			expect(await callPoll(catchUp, { credentials, staticData })).toBeNull();
 
 			// 20 minutes later (the template waits 15).
-			for (const entry of sandbox.portal.stageHistory.filter((h) => h.OWNER_ID === deal.dealId)) entry.CREATED_TIME = sandbox.portal.date(Date.parse(entry.CREATED_TIME) - 20 * 60_000);
-			const won = sandbox.portal.getDeal(deal.dealId);
-			won.MOVED_TIME = sandbox.portal.date(Date.parse(String(won.MOVED_TIME)) - 20 * 60_000);
+			sandbox.backdateStageEntries(deal.dealId, 20 * 60_000);
 			const polled = await callPoll(catchUp, { credentials, staticData });
 			const input = (polled?.[0] ?? []).map((i) => i.json as IDataObject);
 			expect(input.map((i) => (i.deal as { id: number }).id)).toEqual([deal.dealId]);
@@ -374,11 +372,7 @@ describe('Workflow templates in the n8n engine', () => {
 
 			// 25 hours later (the template looks after 24).
 			const keyOf = (dealId: number) => dealEventKey(dealId, 'WON', String(sandbox.portal.getDeal(dealId).MOVED_TIME));
-			for (const { dealId } of [diedBefore, diedAfter, finished]) {
-				for (const entry of sandbox.portal.stageHistory.filter((h) => h.OWNER_ID === dealId)) entry.CREATED_TIME = sandbox.portal.date(Date.parse(entry.CREATED_TIME) - 25 * 3600_000);
-				const deal = sandbox.portal.getDeal(dealId);
-				deal.MOVED_TIME = sandbox.portal.date(Date.parse(String(deal.MOVED_TIME)) - 25 * 3600_000);
-			}
+			for (const { dealId } of [diedBefore, diedAfter, finished]) sandbox.backdateStageEntries(dealId, 25 * 3600_000);
 			sandbox.portal.getDeal(diedBefore.dealId)[MARKER_FIELD] = `survey queued ${keyOf(diedBefore.dealId)}`;
 			sandbox.portal.getDeal(diedAfter.dealId)[MARKER_FIELD] = `survey queued ${keyOf(diedAfter.dealId)}`;
 			sandbox.portal.getDeal(finished.dealId)[MARKER_FIELD] = `survey sent ${keyOf(finished.dealId)}`;
