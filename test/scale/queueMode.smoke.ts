@@ -17,6 +17,7 @@
 
 import { randomUUID } from 'node:crypto';
 
+import { listExecutions } from '../support/n8n';
 import { startQueueModeN8n, type QueueModeN8n } from '../support/queueMode';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -78,23 +79,12 @@ function workflow(name: string, path: string, waitSeconds?: number): Record<stri
 	return { name, nodes, connections, settings: { executionOrder: 'v1' } };
 }
 
-async function listExecutions(n8n: QueueModeN8n, workflowId: string): Promise<ExecutionSummary[]> {
-	const all: ExecutionSummary[] = [];
-	let cursor: string | undefined;
-	do {
-		const page = await n8n.api<{ data: ExecutionSummary[]; nextCursor?: string | null }>('GET', `/executions?workflowId=${workflowId}&limit=250${cursor ? `&cursor=${cursor}` : ''}`);
-		if (page.status !== 200) throw new Error(`GET /executions: HTTP ${page.status} ${JSON.stringify(page.body)}`);
-		all.push(...page.body.data);
-		cursor = page.body.nextCursor ?? undefined;
-	} while (cursor);
-	return all;
-}
 
 /** Waits until `expected` executions exist and none is still new/running (or the time is up). */
 async function settledExecutions(n8n: QueueModeN8n, workflowId: string, expected: number, timeoutMs: number): Promise<ExecutionSummary[]> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
-		const list = await listExecutions(n8n, workflowId);
+		const list = await listExecutions<ExecutionSummary>(n8n, `workflowId=${workflowId}`);
 		const open = list.filter((e) => ['new', 'running'].includes(e.status));
 		if ((list.length >= expected && open.length === 0) || Date.now() > deadline) return list;
 		await sleep(500);
@@ -208,7 +198,7 @@ async function main(): Promise<void> {
 		await n8n.restartWorker('worker-1');
 		console.log(`  worker-1 restarted 3 s after the kill; ready in ${Date.now() - restartAt} ms`);
 		await sleep(2000);
-		const early = (await listExecutions(n8n, slowId)).filter((e) => inFlight.includes(e.id));
+		const early = (await listExecutions<ExecutionSummary>(n8n, `workflowId=${slowId}`)).filter((e) => inFlight.includes(e.id));
 		console.log(`  the in-flight ones ${Math.round((Date.now() - killedAt) / 1000)} s after the kill: ${JSON.stringify(countBy(early, (e) => e.status))}`);
 
 		const answered = await slowCalls;

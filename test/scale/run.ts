@@ -29,6 +29,7 @@ import { tokenFromUrl } from '../../nodes/shared/survey/token';
 import { mulberry32, type SeedBranch } from '../sandbox/bitrix24/seed';
 import type { ChannelFaultKind } from '../sandbox/channels/server';
 import { branchColumns, startNpsStack, type NpsStack } from '../support/npsStack';
+import { forEachExecution, listExecutions } from '../support/n8n';
 import { startQueueModeN8n, type QueueModeN8n } from '../support/queueMode';
 import { rawRequest, type RawResponse } from '../support/rawHttp';
 
@@ -43,7 +44,8 @@ interface ScenarioResult {
 	notes: string[];
 }
 
-const argument = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+/** The value of `--name=value` (everything after the first `=`). */
+const argument = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(`--${name}=`.length);
 const STORM = Number(argument('deals') ?? 2000);
 const ONLY = (argument('only') ?? 'storm,faults,kill,whatsapp,answers').split(',');
 /** Survey answers in the answers scenario (at most the deals surveyed before it). */
@@ -55,7 +57,7 @@ const KEEP = process.argv.includes('--keep');
 /** `--env=NAME=value,NAME=value`: extra environment for every n8n process (for experiments). */
 const envArgument = (name: string): Record<string, string> =>
 	Object.fromEntries(
-		(process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(`--${name}=`.length) ?? '')
+		(argument(name) ?? '')
 			.split(',')
 			.filter(Boolean)
 			.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
@@ -185,17 +187,13 @@ async function traceDeals(stack: NpsStack, file: string, since: number, deals: n
 	const wanted = new Set(deals);
 	const traces = new Map<number, string[]>(deals.map((id) => [id, []]));
 	const filter = `workflowId=${stack.workflows[file]}&startedAfter=${encodeURIComponent(new Date(since).toISOString())}&includeData=true`;
-	for (let cursor = ''; ; ) {
-		const page = await stack.n8n.api<{ data: Array<{ id: string; status: string; data?: ExecutionData }>; nextCursor?: string | null }>('GET', `/executions?${filter}&limit=50${cursor ? `&cursor=${cursor}` : ''}`);
-		for (const execution of page.body.data ?? []) {
-			const id = dealOfExecution(execution.data);
-			if (!id || !wanted.has(id)) continue;
-			const survey = execution.data?.resultData?.runData?.['Send the survey']?.[0]?.data?.main?.[0]?.[0]?.json?.survey;
-			traces.get(id)!.push(`#${execution.id} ${execution.status} after "${execution.data?.resultData?.lastNodeExecuted ?? '?'}"${survey ? ` (survey ${survey.status}: ${survey.reason ?? ''})` : ''}`);
-		}
-		if (!page.body.nextCursor) return traces;
-		cursor = page.body.nextCursor;
-	}
+	await forEachExecution<{ id: string; status: string; data?: ExecutionData }>(stack.n8n, filter, 50, (execution) => {
+		const id = dealOfExecution(execution.data);
+		if (!id || !wanted.has(id)) return;
+		const survey = execution.data?.resultData?.runData?.['Send the survey']?.[0]?.data?.main?.[0]?.[0]?.json?.survey;
+		traces.get(id)!.push(`#${execution.id} ${execution.status} after "${execution.data?.resultData?.lastNodeExecuted ?? '?'}"${survey ? ` (survey ${survey.status}: ${survey.reason ?? ''})` : ''}`);
+	});
+	return traces;
 }
 
 /** The deal an execution was about: the first deal id one of its trigger or deal nodes put out. */
@@ -228,14 +226,7 @@ async function failedExecutions(stack: NpsStack, since: number, file = '01-deal-
 
 /** A template's executions that started since `since` (optionally of one status), through the n8n API's filters. */
 async function executionsSince(stack: NpsStack, file: string, since: number, status?: string): Promise<Array<{ id: string; status: string; retryOf?: string | null }>> {
-	const all: Array<{ id: string; status: string; retryOf?: string | null }> = [];
-	const filter = `workflowId=${stack.workflows[file]}&startedAfter=${encodeURIComponent(new Date(since).toISOString())}${status ? `&status=${status}` : ''}`;
-	for (let cursor = ''; ; ) {
-		const page = await stack.n8n.api<{ data: Array<{ id: string; status: string; retryOf?: string | null }>; nextCursor?: string | null }>('GET', `/executions?${filter}&limit=250${cursor ? `&cursor=${cursor}` : ''}`);
-		all.push(...(page.body.data ?? []));
-		if (!page.body.nextCursor) return all;
-		cursor = page.body.nextCursor;
-	}
+	return await listExecutions(stack.n8n, `workflowId=${stack.workflows[file]}&startedAfter=${encodeURIComponent(new Date(since).toISOString())}${status ? `&status=${status}` : ''}`);
 }
 
 /** Whether any execution of these templates is queued or running. */

@@ -290,6 +290,27 @@ export async function waitForWebhooks(baseUrl: string, paths: string[], owner = 
 /** A logged-in session against a running n8n main process. */
 export type N8nSession = Pick<RunningN8n, 'apiKey' | 'api' | 'rest' | 'publish'>;
 
+/**
+ * Visits every execution the public API lists for `query` (what follows `/executions?`), page by page
+ * along its cursor, so a caller reading execution data never holds all of it at once.
+ */
+export async function forEachExecution<T>(n8n: Pick<RunningN8n, 'api'>, query: string, pageSize: number, visit: (execution: T) => void): Promise<void> {
+	for (let cursor = ''; ; ) {
+		const page = await n8n.api<{ data: T[]; nextCursor?: string | null }>('GET', `/executions?${query}&limit=${pageSize}${cursor ? `&cursor=${cursor}` : ''}`);
+		if (page.status !== 200) throw new Error(`GET /executions: HTTP ${page.status} ${JSON.stringify(page.body)}`);
+		for (const execution of page.body.data ?? []) visit(execution);
+		if (!page.body.nextCursor) return;
+		cursor = page.body.nextCursor;
+	}
+}
+
+/** Every execution the public API lists for `query`, all pages. */
+export async function listExecutions<T>(n8n: Pick<RunningN8n, 'api'>, query: string): Promise<T[]> {
+	const all: T[] = [];
+	await forEachExecution<T>(n8n, query, 250, (execution) => all.push(execution));
+	return all;
+}
+
 export interface ConnectOptions {
 	/** Where production webhooks are served (default: `baseUrl`); `publish` waits for them there. */
 	webhookBaseUrl?: string;
