@@ -429,11 +429,13 @@ function messagesPerDeal(stack: NpsStack, deals: number[]): Map<number, Array<'w
 
 /** The deal a failed execution names in its error message (0: none). */
 const namedDeal = (failed: { message: string }) => Number(failed.message.match(DEAL_IN_MESSAGE)?.[1] ?? 0);
+/** The deal of a failed execution: the one its message names, else the one in its data (undefined: neither). */
+const dealOfFailure = (failed: FailedExecution): number | undefined => namedDeal(failed) || failed.dealId;
 
 /** Deals with a message or a failed execution (whether its message names the deal or not). */
 async function resolvedDeals(stack: NpsStack, deals: number[], since: number): Promise<number> {
 	const messages = messagesPerDeal(stack, deals);
-	const failed = new Set((await failedExecutions(stack, since)).map((f) => namedDeal(f) || f.dealId));
+	const failed = new Set((await failedExecutions(stack, since)).map(dealOfFailure));
 	return deals.filter((id) => messages.has(id) || failed.has(id)).length;
 }
 
@@ -443,7 +445,7 @@ async function resolvedDeals(stack: NpsStack, deals: number[], since: number): P
  */
 async function retryFailed(stack: NpsStack, deals: number[], since: number, limit: number): Promise<string[]> {
 	const messages = messagesPerDeal(stack, deals);
-	const candidates = (await failedExecutions(stack, since)).filter((f) => !f.retryOf && (namedDeal(f) || f.dealId) && !messages.has(namedDeal(f) || f.dealId!));
+	const candidates = (await failedExecutions(stack, since)).filter((f) => !f.retryOf && dealOfFailure(f) && !messages.has(dealOfFailure(f)!));
 	// Wazzup's 5xx first (the deals the issue expects to go by SMS), then the rest.
 	candidates.sort((a, b) => Number(/HTTP_5/.test(b.message)) - Number(/HTTP_5/.test(a.message)));
 	const picked = candidates.slice(0, limit);
@@ -451,7 +453,7 @@ async function retryFailed(stack: NpsStack, deals: number[], since: number, limi
 	const retried: Array<{ dealId: number; id?: string; status: string; message?: string; node?: string }> = [];
 	for (const f of picked) {
 		const answer = await stack.n8n.api<{ id?: string | number; message?: string }>('POST', `/executions/${f.id}/retry`, {});
-		retried.push({ dealId: namedDeal(f) || f.dealId!, id: answer.body?.id === undefined ? undefined : String(answer.body.id), status: answer.status === 200 ? 'new' : `HTTP ${answer.status} ${answer.body?.message ?? ''}`.trim() });
+		retried.push({ dealId: dealOfFailure(f)!, id: answer.body?.id === undefined ? undefined : String(answer.body.id), status: answer.status === 200 ? 'new' : `HTTP ${answer.status} ${answer.body?.message ?? ''}`.trim() });
 	}
 	const open = (r: (typeof retried)[number]) => Boolean(r.id) && ['new', 'running', 'waiting'].includes(r.status);
 	for (const deadline = Date.now() + 120_000; Date.now() < deadline && retried.some(open); ) {
@@ -482,7 +484,7 @@ async function measureOutage(stack: NpsStack, deals: number[], since: number): P
 	// Failed visibly: an execution whose error message names the deal (what the operator sees).
 	const failedByDeal = new Map<number, string>();
 	for (const f of failed) if (namedDeal(f) && !failedByDeal.has(namedDeal(f))) failedByDeal.set(namedDeal(f), f.message);
-	const failedAtAll = new Set(failed.map((f) => namedDeal(f) || f.dealId));
+	const failedAtAll = new Set(failed.map(dealOfFailure));
 	const smsBranches = new Set(stack.rows.filter((r) => String(r.channels).includes('smsc')).map((r) => String(r.branchId)));
 	const landline = (id: number) => {
 		const contact = portal.contacts.get(Number(portal.getDeal(id).CONTACT_ID));
